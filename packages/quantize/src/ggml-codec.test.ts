@@ -40,6 +40,16 @@ describe('quantizeGgml input checks', () => {
     expect(() => quantizeGgml('Q7_K' as 'Q4_K', new Float32Array(256))).toThrow(UnsupportedTypeError);
   });
 
+  it('checks the importance matrix', () => {
+    const data = new Float32Array(512);
+    expect(() => quantizeGgml('Q4_K', data, { rowLength: 256, importance: new Float32Array(512) })).toThrow(
+      /512 importance weights \(one per column of the row\) is not a multiple of Q4_K's block of 256/,
+    );
+    expect(() =>
+      quantizeGgml('Q4_K', data, { importance: Float32Array.of(...new Array(511).fill(1), Number.NaN) }),
+    ).toThrow('element 511 is NaN');
+  });
+
   it('handles empty input and all-zero blocks', () => {
     expect(quantizeGgml('Q6_K', new Float32Array(0))).toHaveLength(0);
     expect(dequantizeGgml('Q6_K', new Uint8Array(0), 0)).toHaveLength(0);

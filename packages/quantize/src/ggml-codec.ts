@@ -96,6 +96,12 @@ export interface QuantizeGgmlOptions {
   readonly rowLength?: number;
   /** Default `'auto'`. */
   readonly kernel?: KernelChoice;
+  /**
+   * Importance matrix (llama.cpp's imatrix for this tensor): one non-negative weight per column, so
+   * `rowLength` values. Quantizes as `ggml_quantize_chunk` with `imatrix` does (`quantize_row_*_impl`);
+   * F16, BF16, F32 and Q8_0 ignore it, as in ggml.
+   */
+  readonly importance?: Float32Array;
 }
 
 /**
@@ -119,6 +125,10 @@ export function quantizeGgml(
   if (rowLength % format.blockSize !== 0)
     throw new BlockAlignmentError(type, rowLength, format.blockSize, 'elements per row');
   const out = new Uint8Array((data.length / format.blockSize) * format.typeSize);
+  if (options.importance !== undefined && format.encodeBlockWeighted !== undefined) {
+    quantizeWeighted(format, data, rowLength, options.importance, out);
+    return out;
+  }
   if (options.kernel !== 'js' && hasWasmKernel(type)) {
     wasmQuantize(type, data, out); // checks finiteness itself
     return out;
@@ -130,6 +140,39 @@ export function quantizeGgml(
     format.encodeBlock(data, block, out, at);
   }
   return out;
+}
+
+function quantizeWeighted(
+  format: BlockFormat,
+  data: Float32Array,
+  rowLength: number,
+  importance: Float32Array,
+  out: Uint8Array,
+): void {
+  if (importance.length !== rowLength)
+    throw new BlockAlignmentError(
+      format.name,
+      importance.length,
+      rowLength,
+      'importance weights (one per column of the row)',
+    );
+  for (let i = 0; i < data.length; i++)
+    if (!Number.isFinite(data[i]!)) throw new NonFiniteValueError(i, data[i]!);
+  for (let i = 0; i < importance.length; i++) {
+    if (!Number.isFinite(importance[i]!)) throw new NonFiniteValueError(i, importance[i]!);
+  }
+  const encode = format.encodeBlockWeighted!;
+  for (let rowStart = 0; rowStart < data.length; rowStart += rowLength) {
+    // σ² of the row, float32 sums in order (the 32-element formats weigh by qw·sqrt(σ² + x²)).
+    let sumX2 = 0;
+    for (let j = 0; j < rowLength; j++)
+      sumX2 = Math.fround(sumX2 + Math.fround(data[rowStart + j]! * data[rowStart + j]!));
+    const sigma2 = Math.fround(sumX2 / rowLength);
+    for (let block = 0; block < rowLength; block += format.blockSize) {
+      const from = rowStart + block;
+      encode(data, from, out, (from / format.blockSize) * format.typeSize, importance, block, sigma2);
+    }
+  }
 }
 
 /**

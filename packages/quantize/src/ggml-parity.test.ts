@@ -147,4 +147,61 @@ describe.runIf(oracle)('bit-exact with ggml', () => {
       }
     }
   });
+
+  describe('with an importance matrix (imatrix)', () => {
+    const WEIGHTED: GgmlTypeName[] = [
+      'Q4_0',
+      'Q4_1',
+      'Q5_0',
+      'Q5_1',
+      'Q8_0',
+      'Q2_K',
+      'Q3_K',
+      'Q4_K',
+      'Q5_K',
+      'Q6_K',
+    ];
+    const next = random(7);
+    const importance = Float32Array.from({ length: ROW }, () => next() * next() * 10);
+    const sparseImportance = Float32Array.from({ length: ROW }, (_, i) => (i % 5 === 0 ? 0 : 1 + (i % 7)));
+
+    it.each(WEIGHTED.flatMap((type) => Object.keys(ROWS).map((name) => [type, name] as const)))(
+      '%s, %s: same bytes',
+      (type, name) => {
+        for (const weights of [importance, sparseImportance]) {
+          const ours = quantizeGgml(type, ROWS[name]!, { rowLength: ROW, importance: weights });
+          expect(
+            firstByteDifference(ours, ggml.quantize(type as OracleTypeName, ROWS[name]!, ROW, weights)),
+          ).toBe(-1);
+        }
+      },
+    );
+
+    test.prop(
+      [
+        fc.constantFrom(...WEIGHTED),
+        fc.float32Array({
+          minLength: 512,
+          maxLength: 512,
+          noNaN: true,
+          noDefaultInfinity: true,
+          min: -1e6,
+          max: 1e6,
+        }),
+        fc.float32Array({
+          minLength: 256,
+          maxLength: 256,
+          noNaN: true,
+          noDefaultInfinity: true,
+          min: 0,
+          max: 1e4,
+        }),
+      ],
+      { numRuns: 150 },
+    )('random rows and weights: same bytes', (type, data, weights) => {
+      // Two rows of 256: the row mean square σ² differs per row for the 32-element formats.
+      const ours = quantizeGgml(type, data, { rowLength: 256, importance: weights });
+      expect(firstByteDifference(ours, ggml.quantize(type as OracleTypeName, data, 256, weights))).toBe(-1);
+    });
+  });
 });

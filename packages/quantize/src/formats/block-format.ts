@@ -15,6 +15,20 @@ export interface BlockFormat {
   readonly source: string;
   /** Encodes `source[from, from + blockSize)` into `out[at, at + typeSize)`. */
   encodeBlock(source: Float32Array, from: number, out: Uint8Array, at: number): void;
+  /**
+   * Encodes a block with an importance matrix (ggml's `quantize_row_*_impl`): `importance[importanceFrom..]`
+   * weighs each element; `rowSigma2` is the row's mean square (Σx²/n), which the 32-element formats use.
+   * Absent where ggml ignores the importance matrix (F16, BF16, F32, Q8_0).
+   */
+  encodeBlockWeighted?(
+    source: Float32Array,
+    from: number,
+    out: Uint8Array,
+    at: number,
+    importance: Float32Array,
+    importanceFrom: number,
+    rowSigma2: number,
+  ): void;
   /** Decodes `bytes[at, at + typeSize)` into `out[to, to + blockSize)`. */
   decodeBlock(bytes: Uint8Array, at: number, out: Float32Array, to: number): void;
 }

@@ -1,6 +1,12 @@
 import { fp16ToFp32, fp32ToFp16 } from '../float16.js';
 import { f32, roundHalfAway, toInt8, truncToInt8, truncToUint8 } from '../float32-math.js';
 import { type BlockFormat, readU16, writeU16 } from './block-format.js';
+import {
+  encodeQ4_0Weighted,
+  encodeQ4_1Weighted,
+  encodeQ5_0Weighted,
+  encodeQ5_1Weighted,
+} from './legacy-weighted.js';
 
 // ggml-common.h: QK4_0 = QK4_1 = QK5_0 = QK5_1 = QK8_0 = 32.
 const QK = 32;
@@ -50,6 +56,7 @@ export const Q4_0: BlockFormat = {
       out[at + 2 + j] = xi0 | (xi1 << 4);
     }
   },
+  encodeBlockWeighted: encodeQ4_0Weighted,
   decodeBlock(bytes, at, out, to) {
     const d = fp16ToFp32(readU16(bytes, at));
     for (let j = 0; j < QK / 2; j++) {
@@ -81,6 +88,7 @@ export const Q4_1: BlockFormat = {
       out[at + 4 + j] = xi0 | (xi1 << 4);
     }
   },
+  encodeBlockWeighted: encodeQ4_1Weighted,
   decodeBlock(bytes, at, out, to) {
     const d = fp16ToFp32(readU16(bytes, at));
     const m = fp16ToFp32(readU16(bytes, at + 2));
@@ -117,6 +125,7 @@ export const Q5_0: BlockFormat = {
     writeU16(out, at + 2, qh & 0xffff);
     writeU16(out, at + 4, (qh >>> 16) & 0xffff);
   },
+  encodeBlockWeighted: encodeQ5_0Weighted,
   decodeBlock(bytes, at, out, to) {
     const d = fp16ToFp32(readU16(bytes, at));
     const qh = readU16(bytes, at + 2) | (readU16(bytes, at + 4) << 16);
@@ -156,6 +165,7 @@ export const Q5_1: BlockFormat = {
     writeU16(out, at + 4, qh & 0xffff);
     writeU16(out, at + 6, (qh >>> 16) & 0xffff);
   },
+  encodeBlockWeighted: encodeQ5_1Weighted,
   decodeBlock(bytes, at, out, to) {
     const d = fp16ToFp32(readU16(bytes, at));
     const m = fp16ToFp32(readU16(bytes, at + 2));

@@ -13,6 +13,72 @@ const D = 208;
 const levels = new Int8Array(QK_K);
 const scales = new Float32Array(QK_K / 16);
 
+/**
+ * quantize_row_q6_K_ref, or quantize_row_q6_K_impl when `importance` is given (then the raw importance
+ * weighs make_qx_quants; everything after the group fit is the same).
+ */
+function encode(
+  x: Float32Array,
+  from: number,
+  out: Uint8Array,
+  at: number,
+  importance?: Float32Array,
+  importanceFrom = 0,
+): void {
+  let maxScale = 0;
+  let maxAbsScale = 0;
+  for (let group = 0; group < QK_K / 16; group++) {
+    const scale = importance
+      ? makeQxQuants(
+          16,
+          32,
+          x,
+          from + 16 * group,
+          levels,
+          16 * group,
+          importance,
+          importanceFrom + 16 * group,
+        )
+      : makeQxQuants(16, 32, x, from + 16 * group, levels, 16 * group);
+    scales[group] = scale;
+    if (Math.abs(scale) > maxAbsScale) {
+      maxAbsScale = Math.abs(scale);
+      maxScale = scale;
+    }
+  }
+  if (maxAbsScale < GROUP_MAX_EPS) {
+    out.fill(0, at, at + 210);
+    return;
+  }
+  const iscale = f32(-128 / maxScale);
+  writeU16(out, at + D, fp32ToFp16(f32(1 / iscale)));
+  for (let group = 0; group < QK_K / 16; group++) {
+    out[at + SCALES + group] = Math.min(127, nearestInt(f32(iscale * scales[group]!))) & 0xff;
+  }
+  const d = fp16ToFp32(readU16(out, at + D));
+  for (let j = 0; j < QK_K / 16; j++) {
+    const scale = f32(d * toInt8(out[at + SCALES + j]!));
+    if (scale === 0) continue; // C `!d`: NaN is not zero, so it does not skip
+    for (let ii = 0; ii < 16; ii++) {
+      const l = nearestInt(f32(x[from + 16 * j + ii]! / scale));
+      levels[16 * j + ii] = Math.max(-32, Math.min(31, l)) + 32;
+    }
+  }
+  for (let j = 0; j < QK_K; j += 128) {
+    const ql = at + QL + j / 2;
+    const qh = at + QH + j / 4;
+    for (let l = 0; l < 32; l++) {
+      const l0 = levels[j + l]!;
+      const l1 = levels[j + l + 32]!;
+      const l2 = levels[j + l + 64]!;
+      const l3 = levels[j + l + 96]!;
+      out[ql + l] = (l0 & 0xf) | ((l2 & 0xf) << 4);
+      out[ql + l + 32] = (l1 & 0xf) | ((l3 & 0xf) << 4);
+      out[qh + l] = ((l0 >> 4) | ((l1 >> 4) << 2) | ((l2 >> 4) << 4) | ((l3 >> 4) << 6)) & 0xff;
+    }
+  }
+}
+
 /** 6-bit super-blocks: 16 groups of 16 with signed 8-bit scales; x = d·sc·(q - 32). */
 export const Q6_K: BlockFormat = {
   name: 'Q6_K',
@@ -21,47 +87,10 @@ export const Q6_K: BlockFormat = {
   typeSize: 210,
   source: 'ggml-common.h block_q6_K; ggml-quants.c quantize_row_q6_K_ref / dequantize_row_q6_K',
   encodeBlock(x, from, out, at) {
-    let maxScale = 0;
-    let maxAbsScale = 0;
-    for (let group = 0; group < QK_K / 16; group++) {
-      const scale = makeQxQuants(16, 32, x, from + 16 * group, levels, 16 * group);
-      scales[group] = scale;
-      if (Math.abs(scale) > maxAbsScale) {
-        maxAbsScale = Math.abs(scale);
-        maxScale = scale;
-      }
-    }
-    if (maxAbsScale < GROUP_MAX_EPS) {
-      out.fill(0, at, at + 210);
-      return;
-    }
-    const iscale = f32(-128 / maxScale);
-    writeU16(out, at + D, fp32ToFp16(f32(1 / iscale)));
-    for (let group = 0; group < QK_K / 16; group++) {
-      out[at + SCALES + group] = Math.min(127, nearestInt(f32(iscale * scales[group]!))) & 0xff;
-    }
-    const d = fp16ToFp32(readU16(out, at + D));
-    for (let j = 0; j < QK_K / 16; j++) {
-      const scale = f32(d * toInt8(out[at + SCALES + j]!));
-      if (scale === 0) continue; // C `!d`: NaN is not zero, so it does not skip
-      for (let ii = 0; ii < 16; ii++) {
-        const l = nearestInt(f32(x[from + 16 * j + ii]! / scale));
-        levels[16 * j + ii] = Math.max(-32, Math.min(31, l)) + 32;
-      }
-    }
-    for (let j = 0; j < QK_K; j += 128) {
-      const ql = at + QL + j / 2;
-      const qh = at + QH + j / 4;
-      for (let l = 0; l < 32; l++) {
-        const l0 = levels[j + l]!;
-        const l1 = levels[j + l + 32]!;
-        const l2 = levels[j + l + 64]!;
-        const l3 = levels[j + l + 96]!;
-        out[ql + l] = (l0 & 0xf) | ((l2 & 0xf) << 4);
-        out[ql + l + 32] = (l1 & 0xf) | ((l3 & 0xf) << 4);
-        out[qh + l] = ((l0 >> 4) | ((l1 >> 4) << 2) | ((l2 >> 4) << 4) | ((l3 >> 4) << 6)) & 0xff;
-      }
-    }
+    encode(x, from, out, at);
+  },
+  encodeBlockWeighted(x, from, out, at, importance, importanceFrom) {
+    encode(x, from, out, at, importance, importanceFrom);
   },
   decodeBlock(bytes, at, out, to) {
     const d = fp16ToFp32(readU16(bytes, at + D));
