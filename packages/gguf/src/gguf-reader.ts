@@ -1,4 +1,4 @@
-import { type ByteSource, bufferSource, fileSource } from './byte-source.js';
+import { type ByteSource, fileSource } from './byte-source.js';
 import { GgufError, type GgufErrorCode } from './errors.js';
 import { GGML_TYPE_INFO } from './ggml-type-table.js';
 import { GGUF_VALUE_TYPE, type GgufScalarType, type GgufValue, SCALAR_SIZE } from './values.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantizeGgml } from '@lm-stack/quantize';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GgufWriteError, GgufWriter, llamaMetadata, readGguf } from './index.js';
+import { GgufWriteError, GgufWriter, llamaMetadata, parseGguf, readGguf } from './index.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'lm-stack-gguf-writer-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -135,5 +135,38 @@ describe('GgufWriter', () => {
     await new Promise((resolve) => child.on('exit', resolve));
     expect(readFileSync(target).equals(before)).toBe(true);
     expect((await readGguf(target)).metadata.get('version')).toEqual({ type: 'string', value: 'previous' });
+  });
+});
+
+describe('GgufWriter offsets beyond 4 GiB', () => {
+  it('writes 64-bit offsets that the reader reads back', async () => {
+    const target = path('large.gguf');
+    const writer = new GgufWriter(target);
+    // 2 × 2^31 F32 values = 16 GiB of declared data; only the header and the first tensor are written.
+    writer.declareTensor('small', { shape: [32], type: 'F32' });
+    writer.declareTensor('huge', { shape: [2, 2 ** 30, 2], type: 'F32' });
+    writer.declareTensor('after', { shape: [32], type: 'F32' });
+    await writer.writeTensor('small', new Float32Array(32));
+    const partial = readdirSync(directory).find(
+      (name) => name.startsWith('large.gguf.') && name.endsWith('.partial'),
+    )!;
+    const written = readFileSync(join(directory, partial));
+    await writer.abort();
+    // A virtual 17 GiB file: the real header bytes, zeros after them.
+    const file = parseGguf({
+      size: 17 * 2 ** 30,
+      read: (offset, length) => {
+        const out = new Uint8Array(length);
+        if (offset < written.length)
+          out.set(written.subarray(offset, Math.min(written.length, offset + length)));
+        return out;
+      },
+      close() {},
+    });
+    expect(file.tensors.map((tensor) => [tensor.name, tensor.offset])).toEqual([
+      ['small', 0],
+      ['huge', 128],
+      ['after', 128 + 16 * 2 ** 30],
+    ]);
   });
 });

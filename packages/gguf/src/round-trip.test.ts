@@ -130,11 +130,25 @@ describe('GGUF round trip', () => {
         expect(await readGgufTensorData(path, file, info)).toEqual(tensor.bytes);
       }
 
-      const hf = await gguf(path, { allowLocalFile: true });
+      const hf = await gguf(path, { allowLocalFile: true, typedMetadata: true });
       expect(
         hf.tensorInfos.map((info) => [info.name, info.shape.map(Number), info.dtype, Number(info.offset)]),
       ).toEqual(file.tensors.map((info) => [info.name, info.dims, info.typeId, info.offset]));
-      for (const key of expected.keys()) expect(Object.hasOwn(hf.metadata, key)).toBe(true);
+      for (const [key, value] of expected) {
+        // @huggingface/gguf keeps metadata in a plain object, where a key named __proto__ cannot live.
+        if (key === '__proto__') continue;
+        const typed = Object.getOwnPropertyDescriptor(hf.typedMetadata, key)?.value as {
+          type: number;
+          subType?: number;
+          value: unknown;
+        };
+        expect([key, typed.type, typed.subType]).toEqual([
+          key,
+          GGUF_VALUE_TYPE[value.type],
+          value.type === 'array' ? GGUF_VALUE_TYPE[value.itemType] : undefined,
+        ]);
+        expect(typed.value).toEqual((normalize(value) as { value: unknown }).value);
+      }
 
       if (loadGgmlOracle()) {
         const [ggml] = ggmlParseGguf([path], true);

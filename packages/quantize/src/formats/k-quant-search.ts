@@ -371,7 +371,9 @@ export function makeQpQuants(
   weights: Float32Array,
 ): number {
   let max = 0;
-  for (let i = 0; i < n; i++) max = max > x[i]! ? max : x[i]!; // MAX(max, x[i])
+  // C MAX(max, x[i]): a NaN max yields x[i], where Math.max would stay NaN.
+  // biome-ignore lint/complexity/useMathMinMax: keeps C's NaN behaviour
+  for (let i = 0; i < n; i++) max = max > x[i]! ? max : x[i]!;
   if (max < GROUP_MAX_EPS) {
     levels.fill(0, 0, n);
     return 0;
