@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ggmlParseGguf } from '../../../scripts/ggml-gguf-oracle.js';
 import { loadGgmlOracle } from '../../../scripts/ggml-oracle.js';
+import { seededRandom } from '../../../scripts/seeded-random.js';
 import { bufferSource, GgufError, parseGguf } from './index.js';
 import { craftGguf } from './test-files.js';
 
@@ -13,15 +14,6 @@ const FILES = 10_000;
 const SEED = Number(process.env.LM_STACK_FUZZ_SEED ?? 20261122);
 const directory = mkdtempSync(join(tmpdir(), 'lm-stack-gguf-fuzz-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASES = [
   craftGguf({
@@ -82,7 +74,7 @@ function mutate(base: Uint8Array, next: () => number): Uint8Array {
 }
 
 it(`fuzzes ${FILES} files (seed ${SEED}): only GgufError, and ggml's verdicts but for recorded reasons`, () => {
-  const next = random(SEED);
+  const next = seededRandom(SEED);
   const files = Array.from({ length: FILES }, (_, i) => mutate(BASES[i % BASES.length]!, next));
   const ours = files.map((bytes) => {
     try {

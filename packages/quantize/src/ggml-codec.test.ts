@@ -7,6 +7,8 @@ import {
   fp16ToFp32,
   fp32ToBf16,
   fp32ToFp16,
+  GGML_TYPES,
+  type GgmlTypeName,
   ggmlByteLength,
   NonFiniteValueError,
   quantizeGgml,
@@ -53,18 +55,9 @@ describe('quantizeGgml input checks', () => {
   it('handles empty input and all-zero blocks', () => {
     expect(quantizeGgml('Q6_K', new Float32Array(0))).toHaveLength(0);
     expect(dequantizeGgml('Q6_K', new Uint8Array(0), 0)).toHaveLength(0);
-    for (const type of [
-      'Q4_0',
-      'Q4_1',
-      'Q5_0',
-      'Q5_1',
-      'Q8_0',
-      'Q2_K',
-      'Q3_K',
-      'Q4_K',
-      'Q5_K',
-      'Q6_K',
-    ] as const) {
+    for (const type of GGML_TYPES.map((entry) => entry.name as GgmlTypeName).filter((name) =>
+      name.startsWith('Q'),
+    )) {
       const zeros = dequantizeGgml(type, quantizeGgml(type, new Float32Array(256)), 256);
       expect([type, zeros.every((value) => value === 0)]).toEqual([type, true]);
     }

@@ -3,39 +3,17 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { loadGgmlOracle, type OracleTypeName } from '../../../scripts/ggml-oracle.js';
+import { seededRandom } from '../../../scripts/seeded-random.js';
 import { dequantizeGgml, GGML_TYPES, type GgmlTypeName, quantizeGgml } from './index.js';
 import { hasWasmKernel } from './wasm-kernels.js';
 
 const oracle = loadGgmlOracle();
-const TYPES: GgmlTypeName[] = [
-  'F16',
-  'BF16',
-  'Q4_0',
-  'Q4_1',
-  'Q5_0',
-  'Q5_1',
-  'Q8_0',
-  'Q2_K',
-  'Q3_K',
-  'Q4_K',
-  'Q5_K',
-  'Q6_K',
-];
+const TYPES = GGML_TYPES.map((type) => type.name as GgmlTypeName).filter((name) => name !== 'F32');
 const ROW = 512; // two K-quant super-blocks, sixteen 32-blocks
 const KERNELS = ['auto', 'js'] as const;
 
-/** Deterministic PRNG (mulberry32) so the named rows are the same on every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function row(fill: (i: number, next: () => number) => number, seed = 1): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Float32Array.from({ length: ROW }, (_, i) => fill(i, next));
 }
 
@@ -134,7 +112,7 @@ describe.runIf(oracle)('bit-exact with ggml', () => {
   });
 
   it('quantizes a 4096 × 64 tensor of every type identically (whole-tensor check)', () => {
-    const next = random(42);
+    const next = seededRandom(42);
     const tensor = Float32Array.from({ length: 4096 * 64 }, () => (next() - 0.5) * (next() < 0.02 ? 20 : 1));
     for (const type of TYPES) {
       const reference = ggml.quantize(type as OracleTypeName, tensor, 4096);
@@ -149,19 +127,8 @@ describe.runIf(oracle)('bit-exact with ggml', () => {
   });
 
   describe('with an importance matrix (imatrix)', () => {
-    const WEIGHTED: GgmlTypeName[] = [
-      'Q4_0',
-      'Q4_1',
-      'Q5_0',
-      'Q5_1',
-      'Q8_0',
-      'Q2_K',
-      'Q3_K',
-      'Q4_K',
-      'Q5_K',
-      'Q6_K',
-    ];
-    const next = random(7);
+    const WEIGHTED = TYPES.filter((name) => name.startsWith('Q'));
+    const next = seededRandom(7);
     const importance = Float32Array.from({ length: ROW }, () => next() * next() * 10);
     const sparseImportance = Float32Array.from({ length: ROW }, (_, i) => (i % 5 === 0 ? 0 : 1 + (i % 7)));
 

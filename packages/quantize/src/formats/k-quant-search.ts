@@ -2,6 +2,23 @@
 import { f32, GROUP_MAX_EPS, nearestInt } from '../float32-math.js';
 
 const clamp = (value: number, low: number, high: number) => Math.max(low, Math.min(high, value));
+
+/**
+ * The value of largest magnitude in `x[from, from + n)`, sign kept, first one on ties (ggml's
+ * `if (amax < fabsf(v))` / `if (ax > amax)` scans), and that magnitude.
+ */
+export function largestMagnitude(x: Float32Array, from: number, n: number): { max: number; amax: number } {
+  let max = 0;
+  let amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[from + i]!);
+    if (ax > amax) {
+      amax = ax;
+      max = x[from + i]!;
+    }
+  }
+  return { max, amax };
+}
 const ONE_TENTH = Math.fround(0.1); // 0.1f
 
 /**
@@ -19,15 +36,7 @@ export function makeQxQuants(
   weights?: Float32Array,
   weightsFrom = 0,
 ): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[from + i]!);
-    if (ax > amax) {
-      amax = ax;
-      max = x[from + i]!;
-    }
-  }
+  const { max, amax } = largestMagnitude(x, from, n);
   if (amax < GROUP_MAX_EPS) {
     levels.fill(0, at, at + n);
     return 0;
@@ -79,15 +88,7 @@ export function makeQ3Quants(
   levels: Int8Array,
   at: number,
 ): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[from + i]!);
-    if (ax > amax) {
-      amax = ax;
-      max = x[from + i]!;
-    }
-  }
+  const { max, amax } = largestMagnitude(x, from, n);
   if (amax < GROUP_MAX_EPS) {
     levels.fill(0, at, at + n);
     return 0;

@@ -1,6 +1,7 @@
 import { fp16ToFp32, fp32ToFp16 } from '../float16.js';
 import { f32, roundHalfAway, toInt8, truncToInt8, truncToUint8 } from '../float32-math.js';
 import { type BlockFormat, readU16, writeU16 } from './block-format.js';
+import { largestMagnitude } from './k-quant-search.js';
 import {
   encodeQ4_0Weighted,
   encodeQ4_1Weighted,
@@ -10,20 +11,6 @@ import {
 
 // ggml-common.h: QK4_0 = QK4_1 = QK5_0 = QK5_1 = QK8_0 = 32.
 const QK = 32;
-
-/** The value of largest magnitude, keeping its sign (the first one on ties), and that magnitude. */
-function signedMax(source: Float32Array, from: number): { max: number; amax: number } {
-  let amax = 0;
-  let max = 0;
-  for (let j = 0; j < QK; j++) {
-    const value = source[from + j]!;
-    if (amax < Math.abs(value)) {
-      amax = Math.abs(value);
-      max = value;
-    }
-  }
-  return { max, amax };
-}
 
 function minMax(source: Float32Array, from: number): { min: number; max: number } {
   let min = 3.4028234663852886e38; // FLT_MAX
@@ -44,7 +31,7 @@ export const Q4_0: BlockFormat = {
   typeSize: 2 + QK / 2,
   source: 'ggml-common.h block_q4_0; ggml-quants.c quantize_row_q4_0_ref / dequantize_row_q4_0',
   encodeBlock(source, from, out, at) {
-    const { max } = signedMax(source, from);
+    const { max } = largestMagnitude(source, from, QK);
     const d = f32(max / -8);
     const id = d !== 0 ? f32(1 / d) : 0;
     writeU16(out, at, fp32ToFp16(d));
@@ -108,7 +95,7 @@ export const Q5_0: BlockFormat = {
   typeSize: 2 + 4 + QK / 2,
   source: 'ggml-common.h block_q5_0; ggml-quants.c quantize_row_q5_0_ref / dequantize_row_q5_0',
   encodeBlock(source, from, out, at) {
-    const { max } = signedMax(source, from);
+    const { max } = largestMagnitude(source, from, QK);
     const d = f32(max / -16);
     const id = d !== 0 ? f32(1 / d) : 0;
     writeU16(out, at, fp32ToFp16(d));

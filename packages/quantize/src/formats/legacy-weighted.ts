@@ -44,7 +44,8 @@ function packFiveBits(values: ArrayLike<number>, out: Uint8Array, qhAt: number, 
   writeU16(out, qhAt + 2, (qh >>> 16) & 0xffff);
 }
 
-export function encodeQ4_0Weighted(
+type Pack = (values: ArrayLike<number>, out: Uint8Array, at: number) => void;
+type WeightedEncoder = (
   x: Float32Array,
   from: number,
   out: Uint8Array,
@@ -52,54 +53,31 @@ export function encodeQ4_0Weighted(
   importance: Float32Array,
   importanceFrom: number,
   sigma2: number,
-): void {
-  fillWeights(x, from, importance, importanceFrom, sigma2);
-  writeU16(out, at, fp32ToFp16(makeQxQuants(QK, 8, x, from, signedLevels, 0, weight)));
-  packNibbles(signedLevels, out, at + 2);
+) => void;
+
+/** Q4_0 / Q5_0: symmetric levels from make_qx_quants, d at the block start, quants after `quantsAt`. */
+function symmetricWeighted(nmax: number, pack: Pack): WeightedEncoder {
+  return (x, from, out, at, importance, importanceFrom, sigma2) => {
+    fillWeights(x, from, importance, importanceFrom, sigma2);
+    writeU16(out, at, fp32ToFp16(makeQxQuants(QK, nmax, x, from, signedLevels, 0, weight)));
+    pack(signedLevels, out, at + 2);
+  };
 }
 
-export function encodeQ4_1Weighted(
-  x: Float32Array,
-  from: number,
-  out: Uint8Array,
-  at: number,
-  importance: Float32Array,
-  importanceFrom: number,
-  sigma2: number,
-): void {
-  fillWeights(x, from, importance, importanceFrom, sigma2);
-  makeQkx3Quants(QK, 15, x, from, weight, levels, 0, scratch, -0.9, f32(0.05), 36, fit);
-  writeU16(out, at, fp32ToFp16(fit.scale));
-  writeU16(out, at + 2, fp32ToFp16(-fit.min));
-  packNibbles(levels, out, at + 4);
+/** Q4_1 / Q5_1: make_qkx3_quants levels, then d and m (the negated fitted minimum). */
+function affineWeighted(nmax: number, pack: Pack): WeightedEncoder {
+  return (x, from, out, at, importance, importanceFrom, sigma2) => {
+    fillWeights(x, from, importance, importanceFrom, sigma2);
+    makeQkx3Quants(QK, nmax, x, from, weight, levels, 0, scratch, -0.9, f32(0.05), 36, fit);
+    writeU16(out, at, fp32ToFp16(fit.scale));
+    writeU16(out, at + 2, fp32ToFp16(-fit.min));
+    pack(levels, out, at + 4);
+  };
 }
 
-export function encodeQ5_0Weighted(
-  x: Float32Array,
-  from: number,
-  out: Uint8Array,
-  at: number,
-  importance: Float32Array,
-  importanceFrom: number,
-  sigma2: number,
-): void {
-  fillWeights(x, from, importance, importanceFrom, sigma2);
-  writeU16(out, at, fp32ToFp16(makeQxQuants(QK, 16, x, from, signedLevels, 0, weight)));
-  packFiveBits(signedLevels, out, at + 2, at + 6);
-}
+const packQ5: Pack = (values, out, at) => packFiveBits(values, out, at, at + 4);
 
-export function encodeQ5_1Weighted(
-  x: Float32Array,
-  from: number,
-  out: Uint8Array,
-  at: number,
-  importance: Float32Array,
-  importanceFrom: number,
-  sigma2: number,
-): void {
-  fillWeights(x, from, importance, importanceFrom, sigma2);
-  makeQkx3Quants(QK, 31, x, from, weight, levels, 0, scratch, -0.9, f32(0.05), 36, fit);
-  writeU16(out, at, fp32ToFp16(fit.scale));
-  writeU16(out, at + 2, fp32ToFp16(-fit.min));
-  packFiveBits(levels, out, at + 4, at + 8);
-}
+export const encodeQ4_0Weighted = symmetricWeighted(8, packNibbles);
+export const encodeQ4_1Weighted = affineWeighted(15, packNibbles);
+export const encodeQ5_0Weighted = symmetricWeighted(16, packQ5);
+export const encodeQ5_1Weighted = affineWeighted(31, packQ5);
