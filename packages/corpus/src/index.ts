@@ -1,0 +1,19 @@
+export type { CorpusDocument, DocumentStream } from './document.js';
+export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
+export { contentKey, exactDedup } from './exact-dedup.js';
+export { type ExcludedDocument, type FilterConfig, filterDocuments } from './filter-stage.js';
+export { type PackOptions, packShards, type ShardManifest } from './pack.js';
+export { type PrepareOptions, prepare, prepareText } from './prepare.js';
+export {
+  c4Lines,
+  type Exclusion,
+  GOPHER_QUALITY,
+  GOPHER_REPETITION,
+  type GopherQualityLimits,
+  gopherQuality,
+  gopherRepetition,
+  guessLanguage,
+  words,
+} from './quality-rules.js';
+export { type SplitName, type SplitRatios, splitByGroup, splitOf } from './split.js';
+export { readShard, SHARD_FORMATS, writeShard } from './token-shards.js';
