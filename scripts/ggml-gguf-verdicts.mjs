@@ -56,13 +56,15 @@ const tensorType = lib.func('int gguf_get_tensor_type(void *ctx, int64_t i)');
 const tensorOffset = lib.func('size_t gguf_get_tensor_offset(void *ctx, int64_t i)');
 const dataOffset = lib.func('size_t gguf_get_data_offset(void *ctx)');
 
-// 64-bit integers as "<decimal>n" whatever koffi returned (it gives small ones as numbers).
-const show = (value, type) =>
-  type === 10 || type === 11 || typeof value === 'bigint'
-    ? `${BigInt(value)}n`
-    : typeof value === 'number' && Number.isNaN(value)
-      ? 'NaN'
-      : value;
+// JSON cannot carry 64-bit integers, ±Infinity, NaN or -0: they travel as strings ("<decimal>n" for
+// 64-bit integers, whatever koffi returned; "Infinity", "-Infinity", "NaN", "-0" for floats).
+const show = (value, type) => {
+  if (type === 10 || type === 11 || typeof value === 'bigint') return `${BigInt(value)}n`;
+  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0)))
+    return Object.is(value, -0) ? '-0' : String(value);
+  return value;
+};
+
 const files = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const start = Number(process.argv[3] ?? 0);
 const full = process.argv[4] === 'full';

@@ -127,6 +127,43 @@ function duplicates(pieces: string[]): { count: number; characters: number } {
   return { count, characters };
 }
 
+/** Small integer ids for words; equal words get equal ids. */
+function wordIds(all: string[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(all, (word) => {
+    let id = ids.get(word);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(word, id);
+    }
+    return id;
+  });
+}
+
+/**
+ * Hashes of the n-grams starting at each position, from the (n-1)-gram hashes: two 32-bit multiplicative
+ * lanes (murmur3 constants) make a 53-bit key, so a collision inside one document (≤ 10^5 words) has
+ * probability below 10^-5, and a collision can only make a repetition look larger, never hide one.
+ */
+function extendHashes(previous: Float64Array, ids: Int32Array, n: number): Float64Array {
+  const out = new Float64Array(Math.max(0, ids.length - n + 1));
+  for (let i = 0; i < out.length; i++) {
+    const before = previous[i]!;
+    const id = ids[i + n - 1]! + 1;
+    const high = Math.imul(Math.floor(before / 2 ** 21) ^ Math.imul(id, 0xcc9e2d51), 0x1b873593) >>> 0;
+    const low = Math.imul((before % 2 ** 21) ^ Math.imul(id, 0x85ebca6b), 0xc2b2ae35) >>> 11;
+    out[i] = high * 2 ** 21 + low;
+  }
+  return out;
+}
+
+/** Characters of the words in [at, at + n). */
+function span(lengths: number[], at: number, n: number): number {
+  let total = 0;
+  for (let i = at; i < at + n; i++) total += lengths[i]!;
+  return total;
+}
+
 /**
  * Gopher's repetition rules: duplicate lines and paragraphs (by count and by characters), the share of
  * characters in the most frequent 2-, 3- and 4-gram, and in duplicated 5- to 10-grams.
@@ -167,34 +204,45 @@ export function gopherRepetition(text: string): Exclusion | undefined {
   ];
   for (const [rule, value, limit] of checks) if (value > limit) return { rule, value, limit };
   const all = words(text);
+  const lengths = all.map((word) => word.length);
   const characters = Math.max(
     1,
-    all.reduce((sum, word) => sum + word.length, 0),
+    lengths.reduce((sum, length) => sum + length, 0),
   );
-  for (const [n, limit] of limits.topNgram) {
-    const counts = new Map<string, number>();
-    for (let i = 0; i + n <= all.length; i++) {
-      const gram = all.slice(i, i + n).join(' ');
-      counts.set(gram, (counts.get(gram) ?? 0) + 1);
+  // n-grams as 53-bit hashes of word ids, rolled from the (n-1)-grams: no string is built per n-gram.
+  const ids = wordIds(all);
+  let hashes: Float64Array = Float64Array.from(ids);
+  for (let n = 2; n <= 10; n++) {
+    hashes = extendHashes(hashes, ids, n);
+    const top = limits.topNgram.find(([size]) => size === n);
+    if (top) {
+      const counts = new Map<number, { count: number; at: number }>();
+      hashes.forEach((hash, i) => {
+        const entry = counts.get(hash);
+        if (entry) entry.count++;
+        else counts.set(hash, { count: 1, at: i });
+      });
+      let best = 0;
+      for (const { count, at } of counts.values())
+        if (count > 1) best = Math.max(best, span(lengths, at, n) * count);
+      if (best / characters > top[1])
+        return { rule: `gopher.top_${n}gram`, value: best / characters, limit: top[1] };
     }
-    let top = 0;
-    for (const [gram, count] of counts) if (count > 1) top = Math.max(top, (gram.length - (n - 1)) * count);
-    if (top / characters > limit) return { rule: `gopher.top_${n}gram`, value: top / characters, limit };
-  }
-  for (const [n, limit] of limits.duplicatedNgram) {
-    const seen = new Set<string>();
-    const covered = new Uint8Array(all.length); // words inside an n-gram seen before
-    for (let i = 0; i + n <= all.length; i++) {
-      const gram = all.slice(i, i + n).join(' ');
-      if (seen.has(gram)) covered.fill(1, i, i + n);
-      else seen.add(gram);
+    const duplicated = limits.duplicatedNgram.find(([size]) => size === n);
+    if (duplicated) {
+      const seen = new Set<number>();
+      const covered = new Uint8Array(all.length); // words inside an n-gram seen before
+      hashes.forEach((hash, i) => {
+        if (seen.has(hash)) covered.fill(1, i, i + n);
+        else seen.add(hash);
+      });
+      let total = 0;
+      covered.forEach((flag, i) => {
+        if (flag) total += lengths[i]!;
+      });
+      if (total / characters > duplicated[1])
+        return { rule: `gopher.duplicated_${n}gram`, value: total / characters, limit: duplicated[1] };
     }
-    let duplicated = 0;
-    covered.forEach((flag, i) => {
-      if (flag) duplicated += all[i]!.length;
-    });
-    if (duplicated / characters > limit)
-      return { rule: `gopher.duplicated_${n}gram`, value: duplicated / characters, limit };
   }
   return undefined;
 }

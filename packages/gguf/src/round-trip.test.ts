@@ -82,8 +82,13 @@ function tensorData(
 
 /** A metadata value as ggml's accessors report it (see scripts/ggml-gguf-verdicts.mjs). */
 function asGgml(value: GgufValue): unknown {
-  const show = (item: unknown) => (typeof item === 'bigint' ? `${item}n` : item);
-  if (value.type === 'f32') return Math.fround(value.value);
+  const show = (item: unknown) => {
+    if (typeof item === 'bigint') return `${item}n`;
+    if (typeof item === 'number' && (!Number.isFinite(item) || Object.is(item, -0)))
+      return Object.is(item, -0) ? '-0' : String(item);
+    return item;
+  };
+  if (value.type === 'f32') return show(Math.fround(value.value));
   if (value.type === 'array') {
     return {
       item: GGUF_VALUE_TYPE[value.itemType],
@@ -161,6 +166,31 @@ describe('GGUF round trip', () => {
       }
     },
   );
+
+  it('carries ±Infinity, NaN and -0 through all three parsers (found by CI: JSON turned Infinity into null)', async () => {
+    const path = nextPath();
+    const writer = new GgufWriter(path);
+    const special = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0];
+    writer.setMetadata('x.f32', { type: 'f32', value: Number.POSITIVE_INFINITY });
+    writer.setMetadata('x.f64', { type: 'f64', value: -0 });
+    writer.setMetadata('x.f32s', { type: 'array', itemType: 'f32', value: special });
+    writer.setMetadata('x.f64s', { type: 'array', itemType: 'f64', value: special });
+    await writer.finish();
+    const file = await readGguf(path);
+    expect(file.metadata.get('x.f32s')).toEqual({ type: 'array', itemType: 'f32', value: special });
+    expect(Object.is((file.metadata.get('x.f64') as { value: number }).value, -0)).toBe(true);
+    const hf = await gguf(path, { allowLocalFile: true, typedMetadata: true });
+    expect((hf.typedMetadata['x.f64s'] as { value: unknown }).value).toEqual(special);
+    if (loadGgmlOracle()) {
+      const [ggml] = ggmlParseGguf([path], true);
+      expect(ggml!.kv!.map(([, , value]) => value)).toEqual([
+        'Infinity',
+        '-0',
+        { item: 6, items: ['Infinity', '-Infinity', 'NaN', '-0'] },
+        { item: 12, items: ['Infinity', '-Infinity', 'NaN', '-0'] },
+      ]);
+    }
+  });
 
   it('has ggml sizes for every type id', () => {
     const ggml = loadGgmlOracle();
