@@ -2,6 +2,13 @@ export type { CorpusDocument, DocumentStream } from './document.js';
 export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
 export { contentKey, exactDedup } from './exact-dedup.js';
 export { type ExcludedDocument, type FilterConfig, filterDocuments } from './filter-stage.js';
+export {
+  type MinhashOptions,
+  minhashDedup,
+  minhashSignature,
+  type NearDuplicate,
+  shingles,
+} from './minhash-dedup.js';
 export { type PackOptions, packShards, type ShardManifest } from './pack.js';
 export { type PrepareOptions, prepare, prepareText } from './prepare.js';
 export {
