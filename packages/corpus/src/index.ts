@@ -2,6 +2,7 @@ export type { CorpusDocument, DocumentStream } from './document.js';
 export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
 export { contentKey, exactDedup } from './exact-dedup.js';
 export { type ExcludedDocument, type FilterConfig, filterDocuments } from './filter-stage.js';
+export { htmlToText } from './html-to-text.js';
 export {
   type MinhashOptions,
   minhashDedup,
@@ -22,5 +23,6 @@ export {
   guessLanguage,
   words,
 } from './quality-rules.js';
+export { type ReadOptions, readDocuments } from './read-sources.js';
 export { type SplitName, type SplitRatios, splitByGroup, splitOf } from './split.js';
 export { readShard, SHARD_FORMATS, writeShard } from './token-shards.js';
