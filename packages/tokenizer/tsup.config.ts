@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'neutral',
-  external: ['tiktoken', 'js-tiktoken'],
-});
+export default defineConfig(packageBuild('neutral', { external: ['tiktoken', 'js-tiktoken'] }));

@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BpeTokenizer } from '@lm-stack/tokenizer';
+import { writeFileAtomic } from './atomic-file.js';
 import type { DocumentStream } from './document.js';
 import { CorpusOptionsError, EmptyCorpusError } from './errors.js';
 import { writeShard } from './token-shards.js';
@@ -89,15 +90,9 @@ export async function packShards(documents: DocumentStream, options: PackOptions
     tokens: total,
     shards,
   };
-  const path = join(options.directory, `${options.name}.manifest.json`);
-  const temporary = `${path}.${process.pid}.partial`;
-  const descriptor = openSync(temporary, 'w');
-  try {
-    writeSync(descriptor, `${JSON.stringify(manifest, null, 2)}\n`);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-  renameSync(temporary, path);
+  writeFileAtomic(
+    join(options.directory, `${options.name}.manifest.json`),
+    `${JSON.stringify(manifest, null, 2)}\n`,
+  );
   return manifest;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 import { ShardFormatError } from './errors.js';
 
 /** llm.c dev/data/data_common.py HEADERS_INFO: magic and version per token width. */
@@ -45,15 +46,7 @@ export function writeShard(
     if (width === 'uint16') view.setUint16(HEADER_BYTES + i * 2, token, true);
     else view.setUint32(HEADER_BYTES + i * 4, token, true);
   }
-  const temporary = `${path}.${process.pid}.partial`;
-  const descriptor = openSync(temporary, 'w');
-  try {
-    writeSync(descriptor, bytes);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-  renameSync(temporary, path);
+  writeFileAtomic(path, bytes);
   return { sha256: createHash('sha256').update(bytes).digest('hex'), width };
 }
 
