@@ -1,6 +1,13 @@
 export type { CorpusDocument, DocumentStream } from './document.js';
 export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
 export { contentKey, exactDedup } from './exact-dedup.js';
+export {
+  FetchError,
+  type FetchErrorCode,
+  type FetchedText,
+  type FetchOptions,
+  fetchText,
+} from './fetch-url.js';
 export { type ExcludedDocument, type FilterConfig, filterDocuments } from './filter-stage.js';
 export { htmlToText } from './html-to-text.js';
 export {
