@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   type CorpusDocument,
   c4Lines,
+  decontaminate,
   EmptyCorpusError,
   type ExcludedDocument,
   exactDedup,
@@ -314,5 +315,32 @@ describe('token shards (llm.c layout)', () => {
     await expect(
       packShards([], { tokenizer, directory, name: 'empty', shardTokens: 8, eos: '<|endoftext|>' }),
     ).rejects.toThrow(EmptyCorpusError);
+  });
+});
+
+describe('decontaminate', () => {
+  it('removes training documents that share a 13-word sequence with held-out text', async () => {
+    const held = [
+      doc(
+        'test-1',
+        'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.',
+      ),
+    ];
+    const train = [
+      doc(
+        'quotes-it',
+        'As Dickens wrote: "It was the best of times; it was the worst of times, it was the age of wisdom..." and so on.',
+      ),
+      doc('shares-12', 'it was the best of times it was the worst of times'), // 12 words: no 13-gram
+      doc('unrelated', 'The whale swam north through the cold grey water.'),
+    ];
+    const removed: string[] = [];
+    const kept = await collect(
+      decontaminate(train, held, {}, (item) => removed.push(`${item.id}:${item.sharedNgrams}`)),
+    );
+    // The common run "it was the best of times it was the worst of times it was the age of wisdom" is 18
+    // words long: 18 - 13 + 1 = 6 shared 13-grams.
+    expect(kept.map((document) => document.id)).toEqual(['shares-12', 'unrelated']);
+    expect(removed).toEqual(['quotes-it:6']);
   });
 });

@@ -1,3 +1,4 @@
+export { type Contamination, decontaminate } from './decontaminate.js';
 export type { CorpusDocument, DocumentStream } from './document.js';
 export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
 export { contentKey, exactDedup } from './exact-dedup.js';
