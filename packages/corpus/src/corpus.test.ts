@@ -15,6 +15,7 @@ import {
   gopherQuality,
   gopherRepetition,
   guessLanguage,
+  PipelineReport,
   packShards,
   prepareText,
   readShard,
@@ -342,5 +343,61 @@ describe('decontaminate', () => {
     // words long: 18 - 13 + 1 = 6 shared 13-grams.
     expect(kept.map((document) => document.id)).toEqual(['shares-12', 'unrelated']);
     expect(removed).toEqual(['quotes-it:6']);
+  });
+});
+
+describe('PipelineReport', () => {
+  it('counts documents, bytes and removal reasons per stage, in pipeline order', async () => {
+    const report = new PipelineReport();
+    const read = report.measure('read', [doc('good', PROSE), doc('short', 'Hi.'), doc('copy', PROSE)]);
+    const filtered = report.measure(
+      'filter',
+      filterDocuments(read, {}, (entry) => report.reason('filter', entry.rule)),
+    );
+    const unique = report.measure(
+      'dedup',
+      exactDedup(filtered, () => report.reason('dedup', 'exact')),
+    );
+    expect((await collect(unique)).map((document) => document.id)).toEqual(['good']);
+    const bytes = new TextEncoder().encode(PROSE).length;
+    expect(
+      report.toJSON().map(({ stage, documentsIn, documentsOut, bytesIn, bytesOut, reasons }) => ({
+        stage,
+        documentsIn,
+        documentsOut,
+        bytesIn,
+        bytesOut,
+        reasons,
+      })),
+    ).toEqual([
+      {
+        stage: 'read',
+        documentsIn: 3,
+        documentsOut: 3,
+        bytesIn: 2 * bytes + 3,
+        bytesOut: 2 * bytes + 3,
+        reasons: {},
+      },
+      {
+        stage: 'filter',
+        documentsIn: 3,
+        documentsOut: 2,
+        bytesIn: 2 * bytes + 3,
+        bytesOut: 2 * bytes,
+        reasons: { 'c4.min_sentences': 1 },
+      },
+      {
+        stage: 'dedup',
+        documentsIn: 2,
+        documentsOut: 1,
+        bytesIn: 2 * bytes,
+        bytesOut: bytes,
+        reasons: { exact: 1 },
+      },
+    ]);
+    expect(report.summary().split('\n')[1]).toMatch(
+      /^filter: 3 → 2 documents, .* MB, \d+\.\d\d s \(c4\.min_sentences 1\)$/,
+    );
+    expect(report.toJSON().every((stage) => stage.milliseconds >= 0)).toBe(true);
   });
 });

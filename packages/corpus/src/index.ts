@@ -33,4 +33,5 @@ export {
 } from './quality-rules.js';
 export { type ReadOptions, readDocuments } from './read-sources.js';
 export { type SplitName, type SplitRatios, splitByGroup, splitOf } from './split.js';
+export { PipelineReport, type StageCounts } from './stage-report.js';
 export { readShard, SHARD_FORMATS, writeShard } from './token-shards.js';
