@@ -90,9 +90,6 @@ class Cursor {
     const bytes = this.bytes(length, field);
     return new DataView(bytes.buffer, bytes.byteOffset, length);
   }
-  u8(field: string): number {
-    return this.view(1, field).getUint8(0);
-  }
   u32(field: string): number {
     return this.view(4, field).getUint32(0, true);
   }
@@ -261,7 +258,8 @@ export function parseGguf(source: ByteSource, limits: GgufLimits = DEFAULT_GGUF_
     const field = `tensors[${i}]`;
     const at = cursor.position;
     const name = cursor.string(`${field}.name`, limits);
-    if (new TextEncoder().encode(name).length >= 64)
+    // the name's UTF-8 length is what the cursor just consumed after its u64 length prefix
+    if (cursor.position - at - 8 >= 64)
       cursor.fail(
         'BAD_TENSOR_NAME',
         at,

@@ -88,27 +88,21 @@ function checkScalar(type: GgufScalarType, value: unknown, subject: string): voi
   }
 }
 
-/** Throws `GgufWriteError` unless `value` matches its declared type; returns its encoded byte size. */
-export function checkValue(value: GgufValue, subject: string): number {
+/** Throws `GgufWriteError` unless `value` matches its declared type. */
+export function checkValue(value: GgufValue, subject: string): void {
   if (value.type === 'array') {
-    if (!(value.itemType in SCALAR_SIZE) && value.itemType !== 'string')
+    if (!Object.hasOwn(SCALAR_SIZE, value.itemType) && value.itemType !== 'string')
       throw new GgufWriteError(
         'metadata',
         subject,
         `array item type ${String(value.itemType)} is not a scalar GGUF type`,
       );
-    let size = 4 + 8;
-    for (const item of value.value) {
-      checkScalar(value.itemType, item, subject);
-      size +=
-        value.itemType === 'string' ? 8 + encoder.encode(item as string).length : SCALAR_SIZE[value.itemType];
-    }
-    return size;
+    for (const item of value.value) checkScalar(value.itemType, item, subject);
+    return;
   }
-  if (!(value.type in GGUF_VALUE_TYPE))
+  if (!Object.hasOwn(GGUF_VALUE_TYPE, value.type))
     throw new GgufWriteError('metadata', subject, `unknown GGUF type ${String(value.type)}`);
   checkScalar(value.type, value.value, subject);
-  return value.type === 'string' ? 8 + encoder.encode(value.value).length : SCALAR_SIZE[value.type];
 }
 
 /** Little-endian writer into a growable byte buffer, for the header section. */
