@@ -114,62 +114,6 @@ describe('quality rules (Gopher, C4, language)', () => {
   });
 });
 
-/** The n-gram part of Gopher's repetition rules with plain strings, as the reference for the hashed version. */
-function naiveNgramExclusion(text: string): string | undefined {
-  const all = text.split(/\s+/u).filter((word) => word.length > 0);
-  const characters = Math.max(
-    1,
-    all.reduce((sum, word) => sum + word.length, 0),
-  );
-  for (const [n, limit] of [
-    [2, 0.2],
-    [3, 0.18],
-    [4, 0.16],
-  ] as const) {
-    const counts = new Map<string, number>();
-    for (let i = 0; i + n <= all.length; i++) {
-      const gram = all.slice(i, i + n).join(' ');
-      counts.set(gram, (counts.get(gram) ?? 0) + 1);
-    }
-    let top = 0;
-    for (const [gram, count] of counts) if (count > 1) top = Math.max(top, (gram.length - (n - 1)) * count);
-    if (top / characters > limit) return `gopher.top_${n}gram`;
-  }
-  for (const [n, limit] of [
-    [5, 0.15],
-    [6, 0.14],
-    [7, 0.13],
-    [8, 0.12],
-    [9, 0.11],
-    [10, 0.1],
-  ] as const) {
-    const seen = new Set<string>();
-    const covered = new Uint8Array(all.length);
-    for (let i = 0; i + n <= all.length; i++) {
-      const gram = all.slice(i, i + n).join(' ');
-      if (seen.has(gram)) covered.fill(1, i, i + n);
-      else seen.add(gram);
-    }
-    let duplicated = 0;
-    covered.forEach((flag, i) => {
-      if (flag) duplicated += all[i]!.length;
-    });
-    if (duplicated / characters > limit) return `gopher.duplicated_${n}gram`;
-  }
-  return undefined;
-}
-
-test.prop([
-  fc.array(fc.constantFrom('the', 'cat', 'sat', 'on', 'mat', 'a', 'dog', 'ran', 'far', 'away', 'quickly'), {
-    minLength: 1,
-    maxLength: 120,
-  }),
-])("gopherRepetition's hashed n-grams agree with plain string n-grams", (list) => {
-  const text = list.join(' '); // one line, one paragraph: only the n-gram rules can fire
-  const rule = gopherRepetition(text)?.rule;
-  expect(rule).toBe(naiveNgramExclusion(text));
-});
-
 describe('filterDocuments', () => {
   it('keeps good documents and logs each exclusion with its rule', async () => {
     const excluded: ExcludedDocument[] = [];

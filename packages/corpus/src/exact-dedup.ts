@@ -1,9 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { CorpusDocument, DocumentStream } from './document.js';
+import { STOP_WORD_LISTS } from './quality-rules.js';
+import { scanWordsCached } from './word-scan.js';
 
-/** The key two documents share when they are exact duplicates: sha256 of the NFC text with whitespace folded. */
+/**
+ * The key two documents share when they are exact duplicates, that is when their NFC texts have the same
+ * words (whitespace runs count as one space): sha256 of the sequence of 64-bit word hashes. The filter
+ * has already hashed the words of the text it passes on, so this costs no second pass over the text.
+ *
+ * @example
+ * ```ts
+ * contentKey('Caf\u00e9  au lait\n') === contentKey('Cafe\u0301 au lait'); // true
+ * ```
+ */
 export function contentKey(text: string): string {
-  return createHash('sha256').update(text.normalize('NFC').replace(/\s+/gu, ' ').trim()).digest('hex');
+  const { high, low } = scanWordsCached(text.normalize('NFC'), STOP_WORD_LISTS);
+  const bytes = (array: Int32Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  return createHash('sha256').update(bytes(high)).update(bytes(low)).digest('hex');
 }
 
 /**

@@ -3,6 +3,10 @@
 //   Appendix A.1.1 (quality filter) and Table A1 (repetition filter).
 // C4: Raffel et al. 2020, §2.2, with the defaults of datatrove's C4QualityFilter (5 sentences, 3 words a line).
 
+import { classOf, SPACE } from './character-classes.js';
+import { NgramRepetition } from './ngram-repetition.js';
+import { type StopWordLists, scanWordsCached, type WordScan } from './word-scan.js';
+
 /** Why a document was excluded: the rule, the measured value and the limit it broke. */
 export interface Exclusion {
   readonly rule: string;
@@ -37,11 +41,52 @@ export const GOPHER_QUALITY: GopherQualityLimits = {
 };
 
 const GOPHER_STOP_WORDS = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']);
-const BULLETS = /^\s*[-*•●◦‣▪○·]/u;
-const PUNCTUATION_ONLY = /^[\p{P}\p{S}]+$/u;
+const BULLETS = new Set([...'-*•●◦‣▪○·'].map((character) => character.charCodeAt(0)));
 
+/**
+ * The words of a text: split on whitespace (`\s+`), empty pieces dropped.
+ *
+ * @example
+ * ```ts
+ * words(' a  b\tc\n'); // ['a', 'b', 'c']
+ * ```
+ */
 export function words(text: string): string[] {
   return text.split(/\s+/u).filter((word) => word.length > 0);
+}
+
+/** The word scan of `text` (the last one is kept: the filter runs several rules on the same text). */
+function scanOf(text: string): WordScan {
+  return scanWordsCached(text, STOP_WORD_LISTS);
+}
+
+function isSpace(code: number): boolean {
+  return code < 128 ? code === 32 || (code >= 9 && code <= 13) : (classOf(code) & SPACE) !== 0;
+}
+
+/** Non-blank lines, and among them those starting with a bullet and those ending in an ellipsis. */
+function lineShapes(text: string): { lines: number; bullets: number; ellipses: number } {
+  let lines = 0;
+  let bullets = 0;
+  let ellipses = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let first = start;
+    while (first < end && isSpace(text.charCodeAt(first))) first++;
+    if (first < end) {
+      let last = end - 1;
+      while (isSpace(text.charCodeAt(last))) last--;
+      lines++;
+      if (BULLETS.has(text.charCodeAt(first))) bullets++;
+      const code = text.charCodeAt(last);
+      if (code === 0x2026 || (code === 46 && last - first >= 2 && text.startsWith('..', last - 2)))
+        ellipses++;
+    }
+    start = end + 1;
+  }
+  return { lines, bullets, ellipses };
 }
 
 /**
@@ -56,38 +101,33 @@ export function gopherQuality(
   text: string,
   limits: GopherQualityLimits = GOPHER_QUALITY,
 ): Exclusion | undefined {
-  const all = words(text);
-  const real = all.filter((word) => !PUNCTUATION_ONLY.test(word)); // words that are not just symbols
-  if (real.length < limits.minWords)
-    return { rule: 'gopher.min_words', value: real.length, limit: limits.minWords };
-  if (real.length > limits.maxWords)
-    return { rule: 'gopher.max_words', value: real.length, limit: limits.maxWords };
-  const meanLength = real.reduce((sum, word) => sum + [...word].length, 0) / real.length;
+  const scan = scanOf(text);
+  const real = scan.realWords; // words that are not just symbols
+  if (real < limits.minWords) return { rule: 'gopher.min_words', value: real, limit: limits.minWords };
+  if (real > limits.maxWords) return { rule: 'gopher.max_words', value: real, limit: limits.maxWords };
+  const meanLength = scan.realCodePoints / real;
   if (meanLength < limits.minMeanWordLength)
     return { rule: 'gopher.min_mean_word_length', value: meanLength, limit: limits.minMeanWordLength };
   if (meanLength > limits.maxMeanWordLength)
     return { rule: 'gopher.max_mean_word_length', value: meanLength, limit: limits.maxMeanWordLength };
-  const symbols = (text.match(/#/g)?.length ?? 0) + (text.match(/\.\.\.|…/g)?.length ?? 0);
-  if (symbols / all.length > limits.maxSymbolToWordRatio)
+  if (scan.symbols / scan.count > limits.maxSymbolToWordRatio)
     return {
       rule: 'gopher.symbol_to_word_ratio',
-      value: symbols / all.length,
+      value: scan.symbols / scan.count,
       limit: limits.maxSymbolToWordRatio,
     };
-  const lines = text.split('\n').filter((line) => line.trim().length > 0);
-  const bulletRatio = lines.filter((line) => BULLETS.test(line)).length / Math.max(1, lines.length);
+  const shapes = lineShapes(text);
+  const bulletRatio = shapes.bullets / Math.max(1, shapes.lines);
   if (bulletRatio > limits.maxBulletLineRatio)
     return { rule: 'gopher.bullet_lines', value: bulletRatio, limit: limits.maxBulletLineRatio };
-  const ellipsisRatio =
-    lines.filter((line) => /(\.\.\.|…)\s*$/u.test(line)).length / Math.max(1, lines.length);
+  const ellipsisRatio = shapes.ellipses / Math.max(1, shapes.lines);
   if (ellipsisRatio > limits.maxEllipsisLineRatio)
     return { rule: 'gopher.ellipsis_lines', value: ellipsisRatio, limit: limits.maxEllipsisLineRatio };
-  const alphabetic = all.filter((word) => /\p{L}/u.test(word)).length / all.length;
+  const alphabetic = scan.alphabeticWords / scan.count;
   if (alphabetic < limits.minAlphabeticWordRatio)
     return { rule: 'gopher.alphabetic_words', value: alphabetic, limit: limits.minAlphabeticWordRatio };
-  const stopWords = all.filter((word) => GOPHER_STOP_WORDS.has(word.toLowerCase())).length;
-  if (stopWords < limits.minStopWords)
-    return { rule: 'gopher.stop_words', value: stopWords, limit: limits.minStopWords };
+  if (scan.gopherStopWords < limits.minStopWords)
+    return { rule: 'gopher.stop_words', value: scan.gopherStopWords, limit: limits.minStopWords };
   return undefined;
 }
 
@@ -125,43 +165,6 @@ function duplicates(pieces: string[]): { count: number; characters: number } {
     } else seen.add(piece);
   }
   return { count, characters };
-}
-
-/** Small integer ids for words; equal words get equal ids. */
-function wordIds(all: string[]): Int32Array {
-  const ids = new Map<string, number>();
-  return Int32Array.from(all, (word) => {
-    let id = ids.get(word);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(word, id);
-    }
-    return id;
-  });
-}
-
-/**
- * Hashes of the n-grams starting at each position, from the (n-1)-gram hashes: two 32-bit multiplicative
- * lanes (murmur3 constants) make a 53-bit key, so a collision inside one document (≤ 10^5 words) has
- * probability below 10^-5, and a collision can only make a repetition look larger, never hide one.
- */
-function extendHashes(previous: Float64Array, ids: Int32Array, n: number): Float64Array {
-  const out = new Float64Array(Math.max(0, ids.length - n + 1));
-  for (let i = 0; i < out.length; i++) {
-    const before = previous[i]!;
-    const id = ids[i + n - 1]! + 1;
-    const high = Math.imul(Math.floor(before / 2 ** 21) ^ Math.imul(id, 0xcc9e2d51), 0x1b873593) >>> 0;
-    const low = Math.imul((before % 2 ** 21) ^ Math.imul(id, 0x85ebca6b), 0xc2b2ae35) >>> 11;
-    out[i] = high * 2 ** 21 + low;
-  }
-  return out;
-}
-
-/** Characters of the words in [at, at + n). */
-function span(lengths: number[], at: number, n: number): number {
-  let total = 0;
-  for (let i = at; i < at + n; i++) total += lengths[i]!;
-  return total;
 }
 
 /**
@@ -203,59 +206,31 @@ export function gopherRepetition(text: string): Exclusion | undefined {
     ],
   ];
   for (const [rule, value, limit] of checks) if (value > limit) return { rule, value, limit };
-  const all = words(text);
-  const lengths = all.map((word) => word.length);
-  const characters = Math.max(
-    1,
-    lengths.reduce((sum, length) => sum + length, 0),
-  );
-  // n-grams as 53-bit hashes of word ids, rolled from the (n-1)-grams: no string is built per n-gram.
-  const ids = wordIds(all);
-  let hashes: Float64Array = Float64Array.from(ids);
+  const repetition = new NgramRepetition(scanOf(text));
+  const characters = Math.max(1, repetition.characters);
+  const smallestDuplicatedLimit = Math.min(...limits.duplicatedNgram.map(([, limit]) => limit));
   for (let n = 2; n <= 10; n++) {
-    hashes = extendHashes(hashes, ids, n);
+    const { topCharacters, duplicatedCharacters } = repetition.next();
     const top = limits.topNgram.find(([size]) => size === n);
-    if (top) {
-      const counts = new Map<number, { count: number; at: number }>();
-      hashes.forEach((hash, i) => {
-        const entry = counts.get(hash);
-        if (entry) entry.count++;
-        else counts.set(hash, { count: 1, at: i });
-      });
-      let best = 0;
-      for (const { count, at } of counts.values())
-        if (count > 1) best = Math.max(best, span(lengths, at, n) * count);
-      if (best / characters > top[1])
-        return { rule: `gopher.top_${n}gram`, value: best / characters, limit: top[1] };
-    }
+    if (top && topCharacters / characters > top[1])
+      return { rule: `gopher.top_${n}gram`, value: topCharacters / characters, limit: top[1] };
     const duplicated = limits.duplicatedNgram.find(([size]) => size === n);
     if (duplicated) {
-      const seen = new Set<number>();
-      const covered = new Uint8Array(all.length); // words inside an n-gram seen before
-      hashes.forEach((hash, i) => {
-        if (seen.has(hash)) covered.fill(1, i, i + n);
-        else seen.add(hash);
-      });
-      let total = 0;
-      covered.forEach((flag, i) => {
-        if (flag) total += lengths[i]!;
-      });
-      if (total / characters > duplicated[1])
-        return { rule: `gopher.duplicated_${n}gram`, value: total / characters, limit: duplicated[1] };
+      const share = duplicatedCharacters / characters;
+      if (share > duplicated[1])
+        return { rule: `gopher.duplicated_${n}gram`, value: share, limit: duplicated[1] };
+      // A repeated (n+1)-gram is made of repeated n-grams, so the shares only shrink as n grows: below the
+      // smallest limit, no larger n can fail.
+      if (share <= smallestDuplicatedLimit) break;
     }
   }
   return undefined;
 }
 
-const TERMINAL = /[.!?"'”’]$/u;
-const POLICY = [
-  'terms of use',
-  'privacy policy',
-  'cookie policy',
-  'uses cookies',
-  'use of cookies',
-  'use cookies',
-];
+const TERMINAL = new Set([...'.!?"\'”’'].map((character) => character.charCodeAt(0)));
+/** "javascript" and C4's policy phrases, case-insensitive. */
+const BOILERPLATE =
+  /javascript|terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies/iu;
 
 /**
  * C4's rules: drop pages with "lorem ipsum" or a curly bracket; keep only lines that end in terminal
@@ -269,25 +244,30 @@ const POLICY = [
  * ```
  */
 export function c4Lines(text: string): { text: string } | { exclusion: Exclusion } {
-  const lower = text.toLowerCase();
-  if (lower.includes('lorem ipsum')) return { exclusion: { rule: 'c4.lorem_ipsum', value: 1, limit: 0 } };
+  if (/lorem ipsum/i.test(text)) return { exclusion: { rule: 'c4.lorem_ipsum', value: 1, limit: 0 } };
   if (text.includes('{')) return { exclusion: { rule: 'c4.curly_bracket', value: 1, limit: 0 } };
   const kept = text.split('\n').filter((line) => {
-    const trimmed = line.trim();
-    const lineWords = words(trimmed);
-    const lowerLine = trimmed.toLowerCase();
-    return (
-      TERMINAL.test(trimmed) &&
-      lineWords.length >= 3 &&
-      lineWords.every((word) => word.length <= 1000) &&
-      !lowerLine.includes('javascript') &&
-      !POLICY.some((phrase) => lowerLine.includes(phrase))
-    );
+    let last = line.length - 1;
+    while (last >= 0 && isSpace(line.charCodeAt(last))) last--;
+    return TERMINAL.has(line.charCodeAt(last)) && hasWords(line, 3, 1000) && !BOILERPLATE.test(line);
   });
   const keptText = kept.join('\n');
   const sentences = keptText.match(/[.!?]+(?=\s|$)/gu)?.length ?? 0;
   if (sentences < 5) return { exclusion: { rule: 'c4.min_sentences', value: sentences, limit: 5 } };
   return { text: keptText };
+}
+
+/** Whether `line` has at least `minWords` words and none longer than `maxLength` code units. */
+function hasWords(line: string, minWords: number, maxLength: number): boolean {
+  let count = 0;
+  let length = 0;
+  for (let i = 0; i <= line.length; i++) {
+    if (i === line.length || isSpace(line.charCodeAt(i))) {
+      if (length > 0) count++;
+      length = 0;
+    } else if (++length > maxLength) return false;
+  }
+  return count >= minWords;
 }
 
 const STOP_WORDS = new Map<string, ReadonlySet<string>>([
@@ -320,11 +300,14 @@ const STOP_WORDS = new Map<string, ReadonlySet<string>>([
  * ```
  */
 export function guessLanguage(text: string, minShare = 0.1): { language: string; share: number } {
-  const all = words(text.toLowerCase()).map((word) => word.replace(/^[\p{P}]+|[\p{P}]+$/gu, ''));
+  const scan = scanOf(text);
   let best = { language: 'unknown', share: 0 };
-  for (const [language, stopWords] of STOP_WORDS) {
-    const share = all.filter((word) => stopWords.has(word)).length / Math.max(1, all.length);
+  for (const [language, count] of scan.languageStopWords) {
+    const share = count / Math.max(1, scan.count);
     if (share > best.share) best = { language, share };
   }
   return best.share >= minShare ? best : { language: 'unknown', share: best.share };
 }
+
+/** Gopher's stop words and the language lists, as the word scan takes them. */
+export const STOP_WORD_LISTS: StopWordLists = { gopher: GOPHER_STOP_WORDS, languages: STOP_WORDS };
