@@ -63,3 +63,24 @@ export class CorpusOptionsError extends CorpusError {
     super(`${option} ${JSON.stringify(value)} ${problem}`);
   }
 }
+
+/**
+ * A file could not be written (a full disk, no permission, …). Nothing was half-written: the file at
+ * `path` is either the complete new one or unchanged.
+ *
+ * @example
+ * ```ts
+ * await packShards(documents, options); // CorpusWriteError: cannot write out/train_000003.bin: ENOSPC: no space left on device
+ * ```
+ */
+export class CorpusWriteError extends CorpusError {
+  override name = 'CorpusWriteError';
+  readonly code: string | undefined;
+  constructor(
+    readonly path: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`cannot write ${path}: ${cause.message}`, { cause });
+    this.code = cause.code;
+  }
+}

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchError, fetchText } from './index.js';
+import { type CorpusDocument, FetchError, fetchText, readDocuments } from './index.js';
 
 // A local server on 127.0.0.1 only; every route is one failure mode.
 let server: Server;
@@ -43,6 +43,8 @@ beforeAll(async () => {
       response.writeHead(200, { 'content-encoding': 'gzip' });
       response.end(BOMB);
     } else if (path === '/data.txt.gz') response.end(gzipSync('packed text'));
+    else if (path === '/page.html') response.end('<html><p>Fish &amp; chips</p></html>');
+    else if (path === '/lines.jsonl') response.end('{"text":"one","id":"a"}\nnot json\n{"text":"two"}\n');
     else if (path === '/garbage') response.end(Buffer.from([0x41, 0xff, 0xfe, 0x42]));
     else response.end();
   });
@@ -104,5 +106,34 @@ describe('fetchText', () => {
       text: 'A\ufffd\ufffdB',
       invalidUtf8: 2,
     });
+  });
+});
+
+describe('readDocuments with URLs', () => {
+  it('reads text, HTML and JSONL URLs beside files, and skips a failing URL with its error', async () => {
+    const skipped: string[] = [];
+    const documents: CorpusDocument[] = [];
+    const urls = ['/ok', '/page.html', '/lines.jsonl', '/missing', '/garbage'].map(
+      (path) => `${base}${path}`,
+    );
+    for await (const document of readDocuments(urls, {
+      fetch: fast,
+      onSkip: (where, reason) => skipped.push(`${where.replace(base, '')}: ${reason.replace(base, '')}`),
+    }))
+      documents.push(document);
+    const host = base.replace('http://', '');
+    expect(
+      documents.map(({ id, source, group, text }) => [id.replace(base, ''), source, group, text]),
+    ).toEqual([
+      ['/ok', host, host, 'hello'],
+      ['/page.html', host, host, 'Fish & chips'],
+      ['a', host, host, 'one'],
+      ['/lines.jsonl:3', host, host, 'two'],
+      ['/garbage', host, host, 'A\ufffd\ufffdB'],
+    ]);
+    expect(skipped).toEqual([
+      expect.stringMatching(/^\/lines\.jsonl:2: not JSON/),
+      '/missing: HTTP /missing: status 404',
+    ]);
   });
 });

@@ -1,6 +1,13 @@
 export { type Contamination, decontaminate } from './decontaminate.js';
 export type { CorpusDocument, DocumentStream } from './document.js';
-export { CorpusError, CorpusOptionsError, EmptyCorpusError, ShardFormatError } from './errors.js';
+export { WorkerError } from './encode-pool.js';
+export {
+  CorpusError,
+  CorpusOptionsError,
+  CorpusWriteError,
+  EmptyCorpusError,
+  ShardFormatError,
+} from './errors.js';
 export { contentKey, exactDedup } from './exact-dedup.js';
 export {
   FetchError,
@@ -18,7 +25,8 @@ export {
   type NearDuplicate,
   shingles,
 } from './minhash-dedup.js';
-export { type PackOptions, packShards, type ShardManifest } from './pack.js';
+export { type PackOptions, packShards, type ShardEntry, type ShardManifest } from './pack.js';
+export { type PipelineConfig, type PipelineResult, runPipeline } from './pipeline.js';
 export { type PrepareOptions, prepare, prepareText } from './prepare.js';
 export {
   c4Lines,

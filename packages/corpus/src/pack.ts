@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BpeTokenizer } from '@lm-stack/tokenizer';
 import { writeFileAtomic } from './atomic-file.js';
 import type { DocumentStream } from './document.js';
+import { encodeInOrder } from './encode-pool.js';
 import { CorpusOptionsError, EmptyCorpusError } from './errors.js';
-import { writeShard } from './token-shards.js';
+import { sha256File, writeShard } from './token-shards.js';
 
 /** Options of {@link packShards}. */
 export interface PackOptions {
@@ -19,6 +21,20 @@ export interface PackOptions {
   readonly eos: string;
   /** Special token inserted before each document, if any. */
   readonly bos?: string;
+  /** Worker threads that tokenize (0: this thread). Default 0. */
+  readonly workers?: number;
+  /**
+   * Continue a run that was killed: shards listed in the progress file (and whose sha256 still matches)
+   * are kept, and tokenizing resumes after the last of them. The result equals an unbroken run. Default true.
+   */
+  readonly resume?: boolean;
+}
+
+/** One written shard. */
+export interface ShardEntry {
+  readonly file: string;
+  readonly tokens: number;
+  readonly sha256: string;
 }
 
 /** What {@link packShards} wrote; the manifest file holds the same, written last. */
@@ -28,17 +44,54 @@ export interface ShardManifest {
   readonly vocabSize: number;
   readonly documents: number;
   readonly tokens: number;
-  readonly shards: Array<{ readonly file: string; readonly tokens: number; readonly sha256: string }>;
+  readonly shards: ShardEntry[];
+}
+
+/** Where packing stands after a shard: the next document, and the next token of its BOS + text + EOS. */
+interface PackPosition {
+  readonly document: number;
+  readonly token: number;
+}
+
+/** The progress file, rewritten atomically after every shard. */
+interface PackProgress {
+  readonly settings: string;
+  readonly shards: ShardEntry[];
+  readonly next: PackPosition;
+}
+
+/** Shards from an earlier run with the same settings whose files are intact, and where to go on. */
+function resumeFrom(progressPath: string, directory: string, settings: string): PackProgress | undefined {
+  if (!existsSync(progressPath)) return undefined;
+  let progress: PackProgress;
+  try {
+    progress = JSON.parse(readFileSync(progressPath, 'utf8')) as PackProgress;
+  } catch {
+    return undefined;
+  }
+  if (progress.settings !== settings || !Array.isArray(progress.shards)) return undefined;
+  const intact = progress.shards.every((shard) => {
+    const path = join(directory, shard.file);
+    return existsSync(path) && sha256File(path) === shard.sha256;
+  });
+  return intact ? progress : undefined;
+}
+
+async function* textsAfter(documents: DocumentStream, first: number): AsyncGenerator<string> {
+  let index = 0;
+  for await (const document of documents) if (index++ >= first) yield document.text;
 }
 
 /**
  * Tokenizes documents (plain text: special-token text inside them is not special), separates them with
  * BOS/EOS, and writes llm.c token shards of `shardTokens` tokens, each atomically, then a manifest with
  * per-shard token counts and sha256, written last so a manifest always describes complete shards.
+ * After each shard a progress file records where packing stands, so a killed run resumes where it
+ * stopped and produces the same shards as an unbroken run. `workers` moves tokenizing to worker threads.
  *
  * @example
  * ```ts
- * const manifest = await packShards(train, { tokenizer, directory: 'out', name: 'train', shardTokens: 1_000_000, eos: '<|endoftext|>' });
+ * const manifest = await packShards(train, { tokenizer, directory: 'out', name: 'train', shardTokens: 1_000_000, eos: '<|endoftext|>', workers: 2 });
  * ```
  */
 export async function packShards(documents: DocumentStream, options: PackOptions): Promise<ShardManifest> {
@@ -54,45 +107,66 @@ export async function packShards(documents: DocumentStream, options: PackOptions
   const eos = special(options.eos)!;
   const bos = special(options.bos);
   mkdirSync(options.directory, { recursive: true });
+  // Temporary files of a killed run: never part of the output.
+  for (const file of readdirSync(options.directory))
+    if (file.startsWith(`${options.name}`) && file.endsWith('.partial'))
+      rmSync(join(options.directory, file));
   const vocabSize = options.tokenizer.vocabSize;
-  const shards: Array<{ file: string; tokens: number; sha256: string }> = [];
-  let width: 'uint16' | 'uint32' = vocabSize <= 65_536 ? 'uint16' : 'uint32';
-  let buffer = new Uint32Array(options.shardTokens);
+  const width: 'uint16' | 'uint32' = vocabSize <= 65_536 ? 'uint16' : 'uint32';
+  const progressPath = join(options.directory, `${options.name}.progress.json`);
+  // A resumed run must tokenize exactly as the first one did.
+  const tokenizerHash = createHash('sha256').update(JSON.stringify(options.tokenizer)).digest('hex');
+  const settings = JSON.stringify([options.shardTokens, bos ?? null, eos, tokenizerHash]);
+  const earlier =
+    options.resume === false ? undefined : resumeFrom(progressPath, options.directory, settings);
+  const shards: ShardEntry[] = [...(earlier?.shards ?? [])];
+  const start: PackPosition = earlier?.next ?? { document: 0, token: 0 };
+  const buffer = new Uint32Array(options.shardTokens);
   let filled = 0;
-  let documentCount = 0;
-  let total = 0;
-  const flush = () => {
+  const flush = (next: PackPosition) => {
     const file = `${options.name}_${String(shards.length).padStart(6, '0')}.bin`;
     const written = writeShard(join(options.directory, file), buffer.subarray(0, filled), vocabSize);
-    width = written.width;
     shards.push({ file, tokens: filled, sha256: written.sha256 });
-    total += filled;
     filled = 0;
+    const progress: PackProgress = { settings, shards, next };
+    writeFileAtomic(progressPath, JSON.stringify(progress));
   };
-  const push = (id: number) => {
-    buffer[filled++] = id;
-    if (filled === buffer.length) flush();
-  };
-  for await (const document of documents) {
-    documentCount++;
-    if (bos !== undefined) push(bos);
-    for (const id of options.tokenizer.encodeOrdinary(document.text)) push(id);
-    push(eos);
+  let document = start.document;
+  for await (const ids of encodeInOrder(
+    textsAfter(documents, start.document),
+    options.tokenizer,
+    options.workers ?? 0,
+  )) {
+    // The document's sequence: [BOS] ids EOS, from `token` on when resuming inside it.
+    const sequence = new Uint32Array(ids.length + (bos === undefined ? 1 : 2));
+    if (bos !== undefined) sequence[0] = bos;
+    sequence.set(ids, bos === undefined ? 0 : 1);
+    sequence[sequence.length - 1] = eos;
+    let at = document === start.document ? start.token : 0;
+    while (at < sequence.length) {
+      const take = Math.min(sequence.length - at, buffer.length - filled);
+      buffer.set(sequence.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === buffer.length)
+        flush(at === sequence.length ? { document: document + 1, token: 0 } : { document, token: at });
+    }
+    document++;
   }
-  if (documentCount === 0) throw new EmptyCorpusError('packShards');
-  if (filled > 0) flush();
-  buffer = new Uint32Array(0);
+  if (document === 0) throw new EmptyCorpusError('packShards');
+  if (filled > 0) flush({ document, token: 0 });
   const manifest: ShardManifest = {
     format: 'llm.c',
     tokenWidth: width,
     vocabSize,
-    documents: documentCount,
-    tokens: total,
+    documents: document,
+    tokens: shards.reduce((sum, shard) => sum + shard.tokens, 0),
     shards,
   };
   writeFileAtomic(
     join(options.directory, `${options.name}.manifest.json`),
     `${JSON.stringify(manifest, null, 2)}\n`,
   );
+  rmSync(progressPath, { force: true });
   return manifest;
 }

@@ -75,7 +75,35 @@ describe('readDocuments', () => {
       }),
     );
     expect(documents.map((document) => document.text)).toEqual(['small']);
-    expect(skipped).toEqual([`big.jsonl:1: line of ${50 * 2 ** 20 + 11} characters exceeds ${4 * 2 ** 20}`]);
+    expect(skipped).toEqual([`big.jsonl:1: line of ${50 * 2 ** 20 + 11} bytes exceeds ${4 * 2 ** 20}`]);
+  });
+
+  it('expands globs: ** for folders, * within a name, {a,b} alternatives', async () => {
+    const ids = async (pattern: string) =>
+      (await collect(readDocuments([pattern]))).map((document) => document.id);
+    expect(await ids(`${folder}/**/*.md`)).toEqual(['book/chapter.md']);
+    expect(await ids(`${folder}/*.{txt,md}`)).toEqual(['a.txt', 'latin1.txt']);
+    expect(await ids(`${folder}/**/*.{txt,md}`)).toEqual(['a.txt', 'book/chapter.md', 'latin1.txt']);
+    const [document] = await collect(readDocuments([`${folder}/book/*.md`]));
+    expect(document).toMatchObject({ id: 'chapter.md', source: 'book', group: 'chapter.md' });
+  });
+
+  it('streams a gzipped JSONL bomb: the lines before the cap, then a reason', async () => {
+    const bomb = join(root, 'bomb.jsonl.gz');
+    // Two real lines, then 64 MiB of newlines (about 64 KB gzipped).
+    writeFileSync(
+      bomb,
+      gzipSync(Buffer.concat([Buffer.from('{"text":"a"}\n{"text":"b"}\n'), Buffer.alloc(64 * 2 ** 20, 10)])),
+    );
+    const skipped: string[] = [];
+    const documents = await collect(
+      readDocuments([bomb], {
+        maxFileBytes: 2 ** 20,
+        onSkip: (where, reason) => skipped.push(`${where.replace(root, '')}: ${reason}`),
+      }),
+    );
+    expect(documents.map((document) => document.text)).toEqual(['a', 'b']);
+    expect(skipped).toEqual(['/bomb.jsonl.gz: more than 1048576 bytes after decompression']);
   });
 
   it('normalises BOM, CRLF and NUL when followed by prepare', async () => {

@@ -12,8 +12,6 @@ export interface StageCounts {
   readonly reasons: Record<string, number>;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Collects per-stage counts, bytes, removal reasons and timings for a pipeline run, as JSON (`toJSON`) and
  * as a short human summary (`summary`). Wrap each stage's output with `measure`; pass `reason` as the
@@ -84,11 +82,16 @@ export class PipelineReport {
       this.charged = chargedBefore + elapsed;
       if (next.done) break;
       counts.documentsOut++;
-      counts.bytesOut += encoder.encode(next.value.text).length;
+      counts.bytesOut += Buffer.byteLength(next.value.text);
       yield next.value;
     }
     counts.documentsIn = previous ? previous.documentsOut : counts.documentsOut;
     counts.bytesIn = previous ? previous.bytesOut : counts.bytesOut;
+  }
+
+  /** Adds stages measured by an earlier run (a resumed pipeline reports the stages it skipped). */
+  restore(stages: readonly StageCounts[]): void {
+    for (const counts of stages) this.stages.set(counts.stage, { ...counts, reasons: { ...counts.reasons } });
   }
 
   /** Every stage's counts, in pipeline order. */

@@ -50,6 +50,11 @@ export function writeShard(
   return { sha256: createHash('sha256').update(bytes).digest('hex'), width };
 }
 
+/** sha256 of a file's bytes, as hex. */
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 /**
  * Reads an llm.c shard, checking magic, version, token count against the file size.
  *
