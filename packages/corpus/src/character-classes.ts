@@ -56,3 +56,11 @@ export function lowerCodeUnit(code: number): number {
   }
   return found;
 }
+
+const ascii = Uint8Array.from({ length: 128 }, (_, code) => classOf(code));
+
+/** The classes of the code point starting at `text[i]` (a lone surrogate has none); ASCII by table. */
+export function classAt(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? ascii[code]! : classOf(text.codePointAt(i)!);
+}

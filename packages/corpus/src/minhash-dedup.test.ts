@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../scripts/seeded-random.js';
 import {
@@ -7,6 +8,7 @@ import {
   type NearDuplicate,
   shingles,
 } from './index.js';
+import { fnv1a, shingleHashes } from './minhash-dedup.js';
 
 const collect = async <T>(stream: AsyncIterable<T>) => {
   const out: T[] = [];
@@ -52,4 +54,32 @@ describe('minhashDedup', () => {
     expect([...shingles('The cat, the CAT!', 2)]).toEqual(['the cat', 'cat the']);
     expect([...shingles('tiny', 5)]).toEqual(['tiny']);
   });
+});
+
+// Words with punctuation and symbols around and inside them, capitals, NFD accents, emoji (surrogate
+// pairs), Unicode spaces: the offset-based hashes must match hashing the strings of shingles().
+const PIECES = [
+  'The',
+  'cat',
+  '"cat"',
+  '(a',
+  'b)',
+  'CAFE\u0301',
+  'café',
+  '😀',
+  'x😀y',
+  '--',
+  '...',
+  '$5',
+  'İ',
+  "don't",
+];
+test.prop([
+  fc.array(fc.tuple(fc.constantFrom(...PIECES), fc.constantFrom(' ', '\n', '\u00a0', '\t ', '\u3000')), {
+    maxLength: 30,
+  }),
+  fc.integer({ min: 1, max: 5 }),
+])('shingleHashes equals fnv1a over the shingle strings', (pairs, size) => {
+  const text = pairs.map(([word, space]) => word + space).join('');
+  expect(new Set(shingleHashes(text, size))).toEqual(new Set([...shingles(text, size)].map(fnv1a)));
 });

@@ -101,7 +101,10 @@ describe('runPipeline', () => {
     );
     const seen = new Map<string, number>();
     groupsBySplit.forEach((groups, split) => {
-      for (const group of groups) expect(seen.get(group) ?? split).toBe(split), seen.set(group, split);
+      for (const group of groups) {
+        expect(seen.get(group) ?? split).toBe(split);
+        seen.set(group, split);
+      }
     });
     const lines = (name: string) =>
       readFileSync(join(directory, 'log', `${name}.jsonl`), 'utf8')
