@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { BackendUnavailableError } from './errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+
+/** The tfjs backends lm-stack trains on. */
+export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'webgl' | 'webgpu';
+
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+/** Imports a module by a name bundlers do not see, so an optional peer that is absent cannot break a build. */
+async function importOptional(name: string): Promise<boolean> {
+  try {
+    await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    const loaded =
+      isNode &&
+      ((await importOptional('@tensorflow/tfjs-node-gpu')) ||
+        (await importOptional('@tensorflow/tfjs-node')));
+    if (!loaded || !tf.findBackend('tensorflow'))
+      throw new BackendUnavailableError(
+        name,
+        isNode
+          ? 'needs @tensorflow/tfjs-node (CPU, libtensorflow) or @tensorflow/tfjs-node-gpu (CUDA), optional peer dependencies that are not installed: `npm install @tensorflow/tfjs-node`. Their install downloads libtensorflow, so it fails offline; "wasm" is the fastest backend without it.'
+          : 'runs only in Node.js',
+      );
+  }
+  if (
+    name === 'webgpu' &&
+    !tf.findBackend('webgpu') &&
+    !(await importOptional('@tensorflow/tfjs-backend-webgpu'))
+  )
+    throw new BackendUnavailableError(
+      name,
+      'needs @tensorflow/tfjs-backend-webgpu: `npm install @tensorflow/tfjs-backend-webgpu`',
+    );
+  if (name === 'webgl' && isNode) throw new BackendUnavailableError(name, 'runs only in browsers');
+  if (name === 'wasm') registerWasmTrainingKernels();
+  if (!(await tf.setBackend(name)))
+    throw new BackendUnavailableError(name, 'failed to initialise on this platform');
+  await tf.ready();
+}
+
+/**
+ * Chooses the tfjs backend. With a name, that backend or a {@link BackendUnavailableError} saying what to
+ * install. Without one, the fastest present: on Node `tensorflow` (when `@tensorflow/tfjs-node(-gpu)` is
+ * installed) else `wasm` (XNNPACK, with the gradient kernels it lacks registered); in browsers `webgpu`
+ * (when its package is loaded), `webgl`, then `wasm`.
+ *
+ * @example
+ * ```ts
+ * const backend = await selectBackend(); // 'wasm' on Node without tfjs-node
+ * await selectBackend('cpu'); // the reference backend: slow, deterministic
+ * ```
+ */
+export async function selectBackend(name?: BackendName): Promise<BackendName> {
+  if (name) {
+    await activate(name);
+    return name;
+  }
+  const order: BackendName[] = isNode ? ['tensorflow', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  for (const candidate of order) {
+    try {
+      await activate(candidate);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new BackendUnavailableError('any', 'no tfjs backend could be initialised');
+}

@@ -1,0 +1,36 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** Options of a forward pass. */
+export interface ForwardOptions {
+  /** Training mode: dropout on. Default false. */
+  readonly training?: boolean;
+  /** Seed of this pass's dropout masks (the trainer derives it from its seeded generator). */
+  readonly seed?: number;
+}
+
+/**
+ * What the trainer needs of a model: its trainable parameters by name, and logits for a batch of token
+ * ids. {@link MiniGpt} and {@link LstmLm} both implement it, so they share one training loop.
+ */
+export interface LanguageModel {
+  readonly kind: 'minigpt' | 'lstm';
+  readonly vocabSize: number;
+  readonly contextLength: number;
+  /** Trainable parameters by name, in a fixed order (checkpoints and the optimizer rely on it). */
+  readonly parameters: ReadonlyMap<string, tf.Variable>;
+  /** Logits [batch, seq, vocab] for ids [batch, seq] (seq ≤ contextLength). */
+  logits(ids: tf.Tensor2D, options?: ForwardOptions): tf.Tensor3D;
+  /** Whether weight decay applies to a parameter (not to norms, biases or embeddings by default). */
+  decays(name: string): boolean;
+  /** The validated config, as saved in checkpoints. */
+  toConfig(): Record<string, unknown>;
+  /** Frees the parameters and any tables the model holds. */
+  dispose(): void;
+}
+
+/** Number of scalars in the model's parameters. */
+export function parameterCount(model: LanguageModel): number {
+  let total = 0;
+  for (const variable of model.parameters.values()) total += variable.size;
+  return total;
+}

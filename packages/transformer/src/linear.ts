@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * `x @ weight` for x [..., in] and weight [in, out], with a gradient made only of plain, untransposed 2-D
+ * matmuls (the transposes are explicit ops): the wasm backend's XNNPACK path takes only that form, and is
+ * 10–30× slower on `transposeA`/`transposeB` matmuls, which tfjs's own matMul gradient uses.
+ *
+ * @example
+ * ```ts
+ * const y = linear(tf.ones([2, 3, 4]), tf.ones([4, 5])); // [2, 3, 5]
+ * ```
+ */
+export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
+  const [inFeatures, outFeatures] = weight.shape;
+  const leading = x.shape.slice(0, -1);
+  const flat = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [rows, in]
+  return matMulPlainGrad(flat, weight).reshape([...leading, outFeatures]);
+}
+
+const matMulPlainGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    // dA = dY · Bᵀ, dB = Aᵀ · dY
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedA, savedB] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [
+        tf.matMul(dy as tf.Tensor2D, savedB.transpose()),
+        tf.matMul(savedA.transpose(), dy as tf.Tensor2D),
+      ];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+) => tf.Tensor2D;

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import { type LstmConfig, type LstmConfigInput, parseLstmConfig } from './config.js';
+import type { ForwardOptions, LanguageModel } from './language-model.js';
+import { linear } from './linear.js';
+import { SeededRandom } from './random.js';
+
+/**
+ * An LSTM language model in tfjs ops (so it shares MiniGPT's training loop): embedding → stacked LSTM
+ * layers → linear head. Each layer computes the input part of all four gates for every step in one matmul,
+ * then runs the recurrence: i, f, g, o = split(xW + hU + b); c = f·c + i·g; h = o·tanh(c). The forget-gate
+ * bias starts at 1 (Jozefowicz et al. 2015).
+ *
+ * @example
+ * ```ts
+ * const model = new LstmLm({ vocabSize: 512, contextLength: 128, embeddingSize: 128, hiddenSize: 256, nLayers: 2 }, 7);
+ * const logits = model.logits(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')); // [1, 3, 512]
+ * ```
+ */
+export class LstmLm implements LanguageModel {
+  readonly kind = 'lstm';
+  readonly config: LstmConfig;
+  readonly parameters = new Map<string, tf.Variable>();
+
+  constructor(config: LstmConfigInput, seed = 0) {
+    this.config = parseLstmConfig(config);
+    const { vocabSize, embeddingSize, hiddenSize, nLayers } = this.config;
+    const random = new SeededRandom(seed);
+    // PyTorch's LSTM initialisation: U(−1/√hidden, 1/√hidden); embedding N(0, 1)·0.02 as in MiniGPT.
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const uniform = (count: number) =>
+      Float32Array.from({ length: count }, () => (random.next() * 2 - 1) * bound);
+    const add = (name: string, make: () => tf.Tensor) =>
+      this.parameters.set(
+        name,
+        tf.tidy(() => tf.variable(make())),
+      );
+    add('embedding', () =>
+      tf.tensor2d(random.normals(vocabSize * embeddingSize, 0.02), [vocabSize, embeddingSize]),
+    );
+    for (let layer = 0; layer < nLayers; layer++) {
+      const input = layer === 0 ? embeddingSize : hiddenSize;
+      add(`lstm.${layer}.input_weight`, () =>
+        tf.tensor2d(uniform(input * 4 * hiddenSize), [input, 4 * hiddenSize]),
+      );
+      add(`lstm.${layer}.hidden_weight`, () =>
+        tf.tensor2d(uniform(hiddenSize * 4 * hiddenSize), [hiddenSize, 4 * hiddenSize]),
+      );
+      const bias = uniform(4 * hiddenSize);
+      bias.fill(1, hiddenSize, 2 * hiddenSize); // gate order i, f, g, o: forget bias 1
+      add(`lstm.${layer}.bias`, () => tf.tensor1d(bias));
+    }
+    add('head', () => tf.tensor2d(uniform(hiddenSize * vocabSize), [hiddenSize, vocabSize]));
+    add('head_bias', () => tf.zeros([vocabSize]));
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get contextLength(): number {
+    return this.config.contextLength;
+  }
+
+  logits(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { hiddenSize, nLayers, dropout } = this.config;
+      const [batch, seq] = ids.shape;
+      let dropoutSeed = options.seed ?? 0;
+      const drop = (x: tf.Tensor) =>
+        options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
+      const parameter = <R extends tf.Rank>(name: string) =>
+        this.parameters.get(name)! as unknown as tf.Tensor<R>;
+      let x: tf.Tensor = drop(tf.gather(parameter<tf.Rank.R2>('embedding'), ids)); // [batch, seq, embedding]
+      for (let layer = 0; layer < nLayers; layer++) {
+        // Input part of the gates for all steps at once: [batch, seq, 4·hidden]
+        const inputGates = linear(x, parameter(`lstm.${layer}.input_weight`)).add(
+          parameter(`lstm.${layer}.bias`),
+        );
+        const steps = tf.unstack(inputGates, 1); // seq × [batch, 4·hidden]
+        let h: tf.Tensor = tf.zeros([batch, hiddenSize]);
+        let c: tf.Tensor = tf.zeros([batch, hiddenSize]);
+        const outputs: tf.Tensor[] = [];
+        for (const step of steps) {
+          const gates = step.add(linear(h, parameter(`lstm.${layer}.hidden_weight`)));
+          const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
+          h = o.sigmoid().mul(c.tanh());
+          outputs.push(h);
+        }
+        x = drop(tf.stack(outputs, 1)); // [batch, seq, hidden]
+      }
+      return linear(x, parameter('head'))
+        .add(parameter('head_bias'))
+        .reshape([batch, seq, this.vocabSize]) as tf.Tensor3D;
+    });
+  }
+
+  decays(name: string): boolean {
+    return name !== 'embedding' && !name.endsWith('bias');
+  }
+
+  toConfig(): Record<string, unknown> {
+    return { ...this.config };
+  }
+
+  dispose(): void {
+    for (const variable of this.parameters.values()) variable.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs';
+import { type MiniGptConfig, type MiniGptConfigInput, parseMiniGptConfig } from './config.js';
+import type { ForwardOptions, LanguageModel } from './language-model.js';
+import { linear } from './linear.js';
+import { SeededRandom } from './random.js';
+import { rmsNorm } from './rms-norm.js';
+import { applyRope, ropeTables } from './rope.js';
+
+/**
+ * A LLaMA-style decoder, one page: token embedding; per block RMSNorm → causal multi-head attention with
+ * RoPE (optionally grouped-query) → residual, RMSNorm → SwiGLU MLP → residual; final RMSNorm; output head
+ * (optionally tied to the embedding). No biases. Parameters are named as in GGUF (`token_embd`,
+ * `blk.N.attn_q`, …) and stored [in, out], so `x @ W`.
+ *
+ * @example
+ * ```ts
+ * const model = new MiniGpt({ vocabSize: 512, contextLength: 128, dModel: 128, nLayers: 4, nHeads: 4, dFf: 512 }, 42);
+ * const logits = model.logits(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')); // [1, 3, 512]
+ * ```
+ */
+export class MiniGpt implements LanguageModel {
+  readonly kind = 'minigpt';
+  readonly config: MiniGptConfig;
+  readonly parameters = new Map<string, tf.Variable>();
+  private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D };
+  /** 0 on and below the diagonal, −1e9 above: added to attention scores. [context, context] */
+  private readonly causalMask: tf.Tensor2D;
+
+  constructor(config: MiniGptConfigInput, seed = 0) {
+    this.config = parseMiniGptConfig(config);
+    const { vocabSize, contextLength, dModel, nLayers, nHeads, dFf } = this.config;
+    const headDim = dModel / nHeads;
+    const kvDim = this.kvHeads * headDim;
+    const random = new SeededRandom(seed);
+    // GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 · layers).
+    const normal = (name: string, shape: [number, number], std = 0.02) =>
+      this.parameters.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor2d(random.normals(shape[0] * shape[1], std), shape))),
+      );
+    const ones = (name: string) =>
+      this.parameters.set(
+        name,
+        tf.tidy(() => tf.variable(tf.ones([dModel]))),
+      );
+    const residualStd = 0.02 / Math.sqrt(2 * nLayers);
+    normal('token_embd', [vocabSize, dModel]);
+    for (let layer = 0; layer < nLayers; layer++) {
+      const block = `blk.${layer}`;
+      ones(`${block}.attn_norm`);
+      normal(`${block}.attn_q`, [dModel, dModel]);
+      normal(`${block}.attn_k`, [dModel, kvDim]);
+      normal(`${block}.attn_v`, [dModel, kvDim]);
+      normal(`${block}.attn_output`, [dModel, dModel], residualStd);
+      ones(`${block}.ffn_norm`);
+      normal(`${block}.ffn_gate`, [dModel, dFf]);
+      normal(`${block}.ffn_up`, [dModel, dFf]);
+      normal(`${block}.ffn_down`, [dFf, dModel], residualStd);
+    }
+    ones('output_norm');
+    if (!this.config.tieEmbeddings) normal('output', [dModel, vocabSize]);
+    this.rope = ropeTables(contextLength, headDim, this.config.ropeBase);
+    this.causalMask = tf.tidy(() =>
+      tf.linalg
+        .bandPart(tf.ones([contextLength, contextLength]), -1, 0)
+        .sub(1)
+        .mul(1e9),
+    ) as tf.Tensor2D;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get contextLength(): number {
+    return this.config.contextLength;
+  }
+
+  /** Key/value heads (grouped-query attention when fewer than the query heads). */
+  get kvHeads(): number {
+    return this.config.nKvHeads ?? this.config.nHeads;
+  }
+
+  private weight<R extends tf.Rank>(name: string): tf.Tensor<R> {
+    return this.parameters.get(name)! as unknown as tf.Tensor<R>;
+  }
+
+  logits(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { nLayers, normEps, dropout } = this.config;
+      let dropoutSeed = options.seed ?? 0;
+      const drop = (x: tf.Tensor) =>
+        options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
+      let x = drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
+      for (let layer = 0; layer < nLayers; layer++) {
+        const block = `blk.${layer}`;
+        x = x.add(drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), block, drop)));
+        x = x.add(drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block)));
+      }
+      x = rmsNorm(x, this.weight('output_norm'), normEps);
+      const head = this.config.tieEmbeddings
+        ? this.weight<tf.Rank.R2>('token_embd').transpose()
+        : this.weight<tf.Rank.R2>('output');
+      return linear(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
+    });
+  }
+
+  /** Causal self-attention with RoPE; k/v heads repeated for grouped-query attention. */
+  private attention(x: tf.Tensor, block: string, drop: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const { nHeads, dModel } = this.config;
+    const [batch, seq] = x.shape as [number, number, number];
+    const headDim = dModel / nHeads;
+    const heads = (name: string, count: number) =>
+      linear(x, this.weight(`${block}.${name}`)).reshape([batch, seq, count, headDim]) as tf.Tensor4D;
+    const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin).transpose([0, 2, 1, 3]); // [batch, heads, seq, headDim]
+    let k = applyRope(heads('attn_k', this.kvHeads), this.rope.cos, this.rope.sin).transpose([0, 2, 1, 3]);
+    let v = heads('attn_v', this.kvHeads).transpose([0, 2, 1, 3]);
+    const group = nHeads / this.kvHeads;
+    if (group > 1) {
+      // query head h reads kv head ⌊h / group⌋, as llama.cpp does
+      const repeat = (t: tf.Tensor) =>
+        t
+          .reshape([batch * this.kvHeads, 1, seq * headDim])
+          .tile([1, group, 1])
+          .reshape([batch, nHeads, seq, headDim]);
+      k = repeat(k);
+      v = repeat(v);
+    }
+    const mask = this.causalMask.slice([0, 0], [seq, seq]);
+    const scores = tf
+      .matMul(q, k, false, true)
+      .mul(1 / Math.sqrt(headDim))
+      .add(mask); // [batch, heads, seq, seq]
+    const mixed = tf.matMul(drop(tf.softmax(scores)), v); // [batch, heads, seq, headDim]
+    return linear(
+      mixed.transpose([0, 2, 1, 3]).reshape([batch, seq, dModel]),
+      this.weight(`${block}.attn_output`),
+    );
+  }
+
+  /** SwiGLU: down(silu(gate(x)) · up(x)). */
+  private feedForward(x: tf.Tensor, block: string): tf.Tensor {
+    const gate = linear(x, this.weight(`${block}.ffn_gate`));
+    const up = linear(x, this.weight(`${block}.ffn_up`));
+    return linear(gate.mul(gate.sigmoid()).mul(up), this.weight(`${block}.ffn_down`));
+  }
+
+  decays(name: string): boolean {
+    return !name.endsWith('_norm') && name !== 'token_embd';
+  }
+
+  toConfig(): Record<string, unknown> {
+    return { ...this.config };
+  }
+
+  dispose(): void {
+    for (const variable of this.parameters.values()) variable.dispose();
+    this.rope.cos.dispose();
+    this.rope.sin.dispose();
+    this.causalMask.dispose();
+  }
+}

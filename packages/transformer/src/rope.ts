@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Rotary position tables in llama.cpp's convention (`LLAMA_ROPE_TYPE_NORM`): adjacent pairs (2i, 2i+1) of a
+ * head are rotated by θ = pos · base^(−2i / headDim), so GGUF export needs no permutation. Returns, for
+ * positions 0 … contextLength−1, `cos` with each angle's cosine in both slots of its pair, and `sin` with
+ * −sin in the first slot and +sin in the second, both [contextLength, headDim].
+ *
+ * @example
+ * ```ts
+ * const { cos, sin } = ropeTables(128, 32, 10_000);
+ * ```
+ */
+export function ropeTables(
+  contextLength: number,
+  headDim: number,
+  base: number,
+): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const cos = new Float32Array(contextLength * headDim);
+  const sin = new Float32Array(contextLength * headDim);
+  for (let position = 0; position < contextLength; position++)
+    for (let i = 0; i < headDim / 2; i++) {
+      const angle = position * base ** ((-2 * i) / headDim);
+      const at = position * headDim + 2 * i;
+      cos[at] = cos[at + 1] = Math.cos(angle);
+      sin[at] = -Math.sin(angle);
+      sin[at + 1] = Math.sin(angle);
+    }
+  return { cos: tf.tensor2d(cos, [contextLength, headDim]), sin: tf.tensor2d(sin, [contextLength, headDim]) };
+}
+
+/** (x0, x1, x2, x3, …) → (x1, x0, x3, x2, …) along the last axis. */
+function swapPairs(x: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const last = shape[shape.length - 1]!;
+  return x
+    .reshape([...shape.slice(0, -1), last / 2, 2])
+    .reverse(-1)
+    .reshape(shape);
+}
+
+/**
+ * Rotates queries or keys x [batch, seq, heads, headDim] by position:
+ * out[2i] = x[2i]·cos − x[2i+1]·sin, out[2i+1] = x[2i+1]·cos + x[2i]·sin.
+ *
+ * @example
+ * ```ts
+ * const rotated = applyRope(q, cos, sin); // q: [batch, seq, heads, headDim]
+ * ```
+ */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const [, seq, , headDim] = x.shape;
+  // [seq, headDim] → [1, seq, 1, headDim], broadcast over batch and heads
+  const c = cos.slice([0, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
+  const s = sin.slice([0, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
+  return x.mul(c).add(swapPairs(x).mul(s)) as tf.Tensor4D;
+}
