@@ -43,7 +43,7 @@ describe('backends', () => {
     for (const kind of ['minigpt', 'lstm'] as const) {
       const reference = await losses('cpu', kind);
       const wasm = await losses('wasm', kind);
-      wasm.forEach((loss, i) => expect(Math.abs(loss - reference[i]!)).toBeLessThan(1e-4));
+      for (const [i, loss] of wasm.entries()) expect(Math.abs(loss - reference[i]!)).toBeLessThan(1e-4);
     }
   });
 

@@ -136,7 +136,7 @@ describe('model pieces', () => {
         .square()
         .sum(),
     )([x, w]);
-    ours.forEach((gradient, i) => expect(gradient.arraySync()).toEqual(theirs[i]!.arraySync()));
+    for (const [i, gradient] of ours.entries()) expect(gradient.arraySync()).toEqual(theirs[i]!.arraySync());
   });
 
   it('RoPE makes q·k depend only on the distance between positions', () => {

@@ -118,7 +118,7 @@ describe('Trainer', () => {
       return values;
     };
     const single = after(8, 1);
-    after(4, 2).forEach((value, i) => expect(value).toBeCloseTo(single[i]!, 6));
+    for (const [i, value] of after(4, 2).entries()) expect(value).toBeCloseTo(single[i]!, 6);
   });
 
   it('skips non-finite steps without touching the weights and stops after maxBadSteps in a row', () => {
