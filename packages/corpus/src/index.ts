@@ -42,4 +42,10 @@ export {
 export { type ReadOptions, readDocuments } from './read-sources.js';
 export { type SplitName, type SplitRatios, splitByGroup, splitOf } from './split.js';
 export { PipelineReport, type StageCounts } from './stage-report.js';
-export { readShard, SHARD_FORMATS, writeShard } from './token-shards.js';
+export {
+  openTokenShards,
+  readShard,
+  SHARD_FORMATS,
+  type TokenShardSet,
+  writeShard,
+} from './token-shards.js';

@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpeTokenizer } from '@lm-stack/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmptyCorpusError, packShards, readShard, runPipeline } from './index.js';
+import {
+  EmptyCorpusError,
+  openTokenShards,
+  packShards,
+  readShard,
+  runPipeline,
+  ShardFormatError,
+} from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lm-stack-pipeline-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -207,5 +214,42 @@ describe('packShards with worker threads', () => {
     });
     expect(threaded).toEqual(inline);
     expect(inline.shards.length).toBeGreaterThan(3);
+  });
+});
+
+describe('openTokenShards', () => {
+  it('reads the shards of a manifest by range, across shard boundaries, checking every header', async () => {
+    const documents = Array.from({ length: 40 }, (_, i) => ({
+      id: `${i}`,
+      source: 's',
+      group: 'g',
+      text: prose(i),
+    }));
+    const directory = join(root, 'ranges');
+    const manifest = await packShards(documents, {
+      tokenizer,
+      directory,
+      name: 'train',
+      shardTokens: 700,
+      eos: '<|endoftext|>',
+    });
+    const all = manifest.shards.flatMap((shard) => [...readShard(join(directory, shard.file))]);
+    const shards = openTokenShards(join(directory, 'train.manifest.json'));
+    expect(shards.length).toBe(manifest.tokens);
+    expect([...shards.read(0, shards.length)]).toEqual(all);
+    expect([...shards.read(650, 120)]).toEqual(all.slice(650, 770)); // spans shards 0 and 1
+    expect(() => shards.read(shards.length - 5, 6)).toThrow(RangeError);
+    shards.close();
+    // A shard whose header lies about its size is refused when opened.
+    const broken = readFileSync(join(directory, 'train_000001.bin'));
+    broken.writeInt32LE(5, 8);
+    writeFileSync(join(directory, 'train_000001.bin'), broken);
+    expect(() => openTokenShards(join(directory, 'train.manifest.json'))).toThrow(ShardFormatError);
+    // A manifest naming a file outside its folder is refused.
+    writeFileSync(
+      join(directory, 'evil.manifest.json'),
+      JSON.stringify({ shards: [{ file: '../secret.bin', tokens: 1 }] }),
+    );
+    expect(() => openTokenShards(join(directory, 'evil.manifest.json'))).toThrow('is not a file name');
   });
 });

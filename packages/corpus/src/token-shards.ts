@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { ShardFormatError } from './errors.js';
 
@@ -65,9 +66,21 @@ export function sha256File(path: string): string {
  */
 export function readShard(path: string): Uint32Array {
   const bytes = readFileSync(path);
-  if (bytes.length < HEADER_BYTES)
-    throw new ShardFormatError(path, 'size', bytes.length, `is smaller than the ${HEADER_BYTES}-byte header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const { format, count } = checkHeader(path, bytes, bytes.length);
+  return decodeTokens(bytes.subarray(HEADER_BYTES), format.bytes, count);
+}
+
+type ShardFormat = (typeof SHARD_FORMATS)[keyof typeof SHARD_FORMATS];
+
+/** Checks an llm.c header (the first 1,024 bytes of a file of `fileSize` bytes): magic, version, count. */
+function checkHeader(
+  path: string,
+  header: Uint8Array,
+  fileSize: number,
+): { format: ShardFormat; count: number } {
+  if (fileSize < HEADER_BYTES || header.length < HEADER_BYTES)
+    throw new ShardFormatError(path, 'size', fileSize, `is smaller than the ${HEADER_BYTES}-byte header`);
+  const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
   const magic = view.getInt32(0, true);
   const version = view.getInt32(4, true);
   const count = view.getInt32(8, true);
@@ -81,13 +94,115 @@ export function readShard(path: string): Uint32Array {
     throw new ShardFormatError(path, 'magic', magic, 'is not 20240520 (uint16) or 20240801 (uint32)');
   if (version !== format.version)
     throw new ShardFormatError(path, 'version', version, `is not ${format.version}`);
-  if (count < 0 || HEADER_BYTES + count * format.bytes !== bytes.length)
-    throw new ShardFormatError(path, 'token count', count, `does not match the ${bytes.length}-byte file`);
+  if (count < 0 || HEADER_BYTES + count * format.bytes !== fileSize)
+    throw new ShardFormatError(path, 'token count', count, `does not match the ${fileSize}-byte file`);
+  return { format, count };
+}
+
+function decodeTokens(bytes: Uint8Array, width: number, count: number): Uint32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count * width);
   const tokens = new Uint32Array(count);
   for (let i = 0; i < count; i++)
-    tokens[i] =
-      format.bytes === 2
-        ? view.getUint16(HEADER_BYTES + i * 2, true)
-        : view.getUint32(HEADER_BYTES + i * 4, true);
+    tokens[i] = width === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
   return tokens;
+}
+
+/** `length` bytes at `position` (fewer only at the end of the file). */
+function readAt(descriptor: number, position: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const read = readSync(descriptor, bytes, filled, length - filled, position + filled);
+    if (read === 0) break;
+    filled += read;
+  }
+  return bytes.subarray(0, filled);
+}
+
+/** The shards of a manifest as one token sequence, read by range. */
+export interface TokenShardSet {
+  /** Tokens in all shards. */
+  readonly length: number;
+  /** Tokens [offset, offset + count), across shard boundaries, read from disk. */
+  read(offset: number, count: number): Uint32Array;
+  /** Closes the files. */
+  close(): void;
+}
+
+/**
+ * Opens the shards a manifest lists (written by {@link packShards}) as one sequence read by range: only
+ * the headers are read up front (each checked: magic, version, count against the file size, and the count
+ * against the manifest), then each `read` fetches just the bytes it needs, so a trainer can sample windows
+ * from shards far larger than memory.
+ *
+ * @example
+ * ```ts
+ * const shards = openTokenShards('out/train.manifest.json');
+ * const window = shards.read(1_000_000, 129);
+ * ```
+ */
+export function openTokenShards(manifestPath: string): TokenShardSet {
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { shards?: unknown };
+  if (!Array.isArray(manifest.shards))
+    throw new ShardFormatError(manifestPath, 'shards', Number.NaN, 'is not a list in the manifest');
+  const folder = dirname(manifestPath);
+  const opened: Array<{ descriptor: number; start: number; count: number; width: number; path: string }> = [];
+  let length = 0;
+  try {
+    for (const entry of manifest.shards as Array<{ file?: unknown; tokens?: unknown }>) {
+      if (typeof entry?.file !== 'string' || basename(entry.file) !== entry.file)
+        throw new ShardFormatError(
+          manifestPath,
+          'shard file',
+          Number.NaN,
+          `${JSON.stringify(entry?.file)} is not a file name`,
+        );
+      const path = join(folder, entry.file);
+      const descriptor = openSync(path, 'r');
+      opened.push({ descriptor, start: length, count: 0, width: 0, path });
+      const header = readAt(descriptor, 0, HEADER_BYTES);
+      const { format, count } = checkHeader(path, header, fstatSync(descriptor).size);
+      if (count !== entry.tokens)
+        throw new ShardFormatError(
+          path,
+          'token count',
+          count,
+          `differs from the manifest's ${String(entry.tokens)}`,
+        );
+      Object.assign(opened[opened.length - 1]!, { count, width: format.bytes });
+      length += count;
+    }
+  } catch (error) {
+    for (const shard of opened) closeSync(shard.descriptor);
+    throw error;
+  }
+  return {
+    length,
+    read(offset: number, count: number): Uint32Array {
+      if (
+        !Number.isSafeInteger(offset) ||
+        !Number.isSafeInteger(count) ||
+        offset < 0 ||
+        count < 0 ||
+        offset + count > length
+      )
+        throw new RangeError(`tokens [${offset}, ${offset + count}) are outside [0, ${length})`);
+      const out = new Uint32Array(count);
+      let written = 0;
+      for (const shard of opened) {
+        if (written === count) break;
+        const at = offset + written;
+        if (at >= shard.start + shard.count || at < shard.start) continue;
+        const first = at - shard.start;
+        const take = Math.min(count - written, shard.count - first);
+        const bytes = readAt(shard.descriptor, HEADER_BYTES + first * shard.width, take * shard.width);
+        out.set(decodeTokens(bytes, shard.width, take), written);
+        written += take;
+      }
+      return out;
+    },
+    close(): void {
+      for (const shard of opened) closeSync(shard.descriptor);
+    },
+  };
 }

@@ -18,13 +18,18 @@ async function importOptional(name: string): Promise<boolean> {
   }
 }
 
+let nativePackage: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node' | undefined;
+
+/** Which native binding provides the `tensorflow` backend once selected: the GPU build or the CPU one. */
+export function nativeBinding(): typeof nativePackage {
+  return nativePackage;
+}
+
 async function activate(name: BackendName): Promise<void> {
   if (name === 'tensorflow') {
-    const loaded =
-      isNode &&
-      ((await importOptional('@tensorflow/tfjs-node-gpu')) ||
-        (await importOptional('@tensorflow/tfjs-node')));
-    if (!loaded || !tf.findBackend('tensorflow'))
+    for (const candidate of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const)
+      if (!nativePackage && isNode && (await importOptional(candidate))) nativePackage = candidate;
+    if (!nativePackage || !tf.findBackend('tensorflow'))
       throw new BackendUnavailableError(
         name,
         isNode

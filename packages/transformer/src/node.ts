@@ -1,0 +1,9 @@
+export {
+  CheckpointError,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type SaveCheckpointOptions,
+  saveCheckpoint,
+} from './checkpoint.js';
+export { type HardwareReport, hardwareReport } from './hardware.js';
+export { shardTokens } from './shard-tokens.js';
