@@ -92,6 +92,16 @@ describe('fetchText', () => {
     expect((await failure('/bomb')).code).toBe('TOO_LARGE'); // Content-Encoding: gzip, capped after decompression
   });
 
+  it('fails with NETWORK on an unreachable address, after its retries', async () => {
+    // A port that was free a moment ago: nothing listens, so every connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const error = await failure(`http://127.0.0.1:${port}/`, { ...fast, retries: 1 });
+    expect(error.code).toBe('NETWORK');
+  });
+
   it('refuses file: URLs and link-local metadata addresses, also behind a redirect', async () => {
     expect((await failure('file:///etc/passwd')).message).toBe(
       'REFUSED file:///etc/passwd: only http and https are fetched',

@@ -158,12 +158,17 @@ describe('Trainer', () => {
       learningRate: 3e-3,
       lossScaling: { initialScale: 2 ** 140, growthInterval: 1000 },
     });
+    expect(trainer.scaling).toBe(true);
     const progress = await trainer.fit();
     const state = trainer.state();
     expect(progress.skippedSteps).toBeGreaterThan(5);
     expect(state.lossScale).toBeLessThan(2 ** 130);
     expect(state.optimizerStep).toBe(30 - progress.skippedSteps);
     expect(Number.isFinite(progress.loss)).toBe(true);
+    // 'auto' (the default) turns it on only for float16 backends: not on cpu.
+    const plain = new Trainer({ model, train: arrayTokens(tokens), batchSize: 4, steps: 1 });
+    expect(plain.scaling).toBe(false);
+    plain.dispose();
     trainer.dispose();
     model.dispose();
   });

@@ -8,6 +8,11 @@ import { SeededRandom } from './random.js';
 import { type LearningRateSchedule, learningRateAt } from './schedule.js';
 import { type Batch, disposeBatch, sampleBatch, type TokenSource } from './token-data.js';
 
+/** Whether the active backend stores tensors in float16 (WebGL without float32 render targets). */
+function computesInFloat16(): boolean {
+  return tf.getBackend() === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
+}
+
 /** Everything {@link Trainer} needs; every field but the model, data, batch size and steps has a default. */
 export interface TrainerOptions {
   readonly model: LanguageModel;
@@ -40,9 +45,10 @@ export interface TrainerOptions {
   /**
    * Dynamic loss scaling (PyTorch GradScaler semantics) for float16 backends: the loss is multiplied by a
    * scale, gradients divided by it; an overflow skips the step and halves the scale, `growthInterval`
-   * good steps double it. Default off.
+   * good steps double it. Default `'auto'`: on when the backend computes in float16 (WebGL without float32
+   * textures), off otherwise.
    */
-  readonly lossScaling?: boolean | { readonly initialScale?: number; readonly growthInterval?: number };
+  readonly lossScaling?: 'auto' | boolean | { readonly initialScale?: number; readonly growthInterval?: number };
   /** Called after every step. */
   readonly onProgress?: (progress: TrainingProgress) => void;
   /** Called after every step; return a promise to, for example, write a checkpoint. */
@@ -97,6 +103,8 @@ export class Trainer {
   private lossScale: number;
   private goodStepsSinceScale = 0;
   private bestValidationLoss: number | null = null;
+  /** Whether dynamic loss scaling is on. */
+  readonly scaling: boolean;
   private readonly variableNames = new Map<string, string>(); // tfjs variable name → parameter name
 
   constructor(readonly options: TrainerOptions) {
@@ -106,8 +114,9 @@ export class Trainer {
       options.optimizer,
     );
     this.random = new SeededRandom(options.seed ?? 0);
-    const scaling = typeof options.lossScaling === 'object' ? options.lossScaling : {};
-    this.lossScale = options.lossScaling ? (scaling.initialScale ?? 2 ** 16) : 1;
+    const setting = options.lossScaling ?? 'auto';
+    this.scaling = setting === 'auto' ? computesInFloat16() : setting !== false;
+    this.lossScale = this.scaling ? ((typeof setting === 'object' ? setting.initialScale : undefined) ?? 2 ** 16) : 1;
     for (const [name, variable] of options.model.parameters) this.variableNames.set(variable.name, name);
   }
 
@@ -190,14 +199,14 @@ export class Trainer {
     if (finite) {
       this.optimizer.apply(gradients, learningRate);
       this.badInARow = 0;
-      if (options.lossScaling && ++this.goodStepsSinceScale >= this.growthInterval) {
+      if (this.scaling && ++this.goodStepsSinceScale >= this.growthInterval) {
         this.lossScale *= 2;
         this.goodStepsSinceScale = 0;
       }
     } else {
       this.skippedSteps++;
-      const overflow = options.lossScaling && Number.isFinite(loss);
-      if (options.lossScaling) {
+      const overflow = this.scaling && Number.isFinite(loss);
+      if (this.scaling) {
         this.lossScale = Math.max(1, this.lossScale / 2);
         this.goodStepsSinceScale = 0;
       }

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Every module specifier reachable from a source file through relative imports. */
+function externalImports(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(file)) return out;
+  seen.add(file);
+  const source = readFileSync(join(import.meta.dirname, file), 'utf8');
+  for (const match of source.matchAll(/(?:import|export)[^'"]*?from\s+'([^']+)'|import\s+'([^']+)'/g)) {
+    const specifier = match[1] ?? match[2];
+    if (!specifier) continue;
+    if (specifier.startsWith('./'))
+      for (const inner of externalImports(specifier.replace(/\.js$/, '.ts'), seen)) out.add(inner);
+    else out.add(specifier);
+  }
+  return out;
+}
+
+describe('entry points', () => {
+  it('the main entry imports nothing Node-only, so it bundles for browsers', () => {
+    const imports = [...externalImports('index.ts')].sort();
+    expect(imports).toEqual(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'zod']);
+  });
+  it('the ./node entry adds files, shards and the hardware report', () => {
+    const imports = [...externalImports('node.ts')].sort();
+    expect(imports).toEqual([
+      '@lm-stack/corpus',
+      '@lm-stack/safetensors',
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-wasm',
+      'node:fs',
+      'node:os',
+      'node:path',
+      'zod',
+    ]);
+  });
+});
