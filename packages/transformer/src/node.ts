@@ -5,5 +5,6 @@ export {
   type SaveCheckpointOptions,
   saveCheckpoint,
 } from './checkpoint.js';
+export { exportGguf, type GgufExportOptions, type GgufTensorTypes } from './export-gguf.js';
 export { type HardwareReport, hardwareReport } from './hardware.js';
 export { shardTokens } from './shard-tokens.js';

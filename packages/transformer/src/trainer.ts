@@ -48,7 +48,10 @@ export interface TrainerOptions {
    * good steps double it. Default `'auto'`: on when the backend computes in float16 (WebGL without float32
    * textures), off otherwise.
    */
-  readonly lossScaling?: 'auto' | boolean | { readonly initialScale?: number; readonly growthInterval?: number };
+  readonly lossScaling?:
+    | 'auto'
+    | boolean
+    | { readonly initialScale?: number; readonly growthInterval?: number };
   /** Called after every step. */
   readonly onProgress?: (progress: TrainingProgress) => void;
   /** Called after every step; return a promise to, for example, write a checkpoint. */
@@ -116,7 +119,9 @@ export class Trainer {
     this.random = new SeededRandom(options.seed ?? 0);
     const setting = options.lossScaling ?? 'auto';
     this.scaling = setting === 'auto' ? computesInFloat16() : setting !== false;
-    this.lossScale = this.scaling ? ((typeof setting === 'object' ? setting.initialScale : undefined) ?? 2 ** 16) : 1;
+    this.lossScale = this.scaling
+      ? ((typeof setting === 'object' ? setting.initialScale : undefined) ?? 2 ** 16)
+      : 1;
     for (const [name, variable] of options.model.parameters) this.variableNames.set(variable.name, name);
   }
 
