@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readGguf } from '@lm-stack/gguf';
 import { BpeTokenizer } from '@lm-stack/tokenizer';
 import * as tf from '@tensorflow/tfjs';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import { type ControlledEvaluateInputItem, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrayTokens, MiniGpt, selectBackend, Trainer } from './index.js';
 import { exportGguf } from './node.js';
