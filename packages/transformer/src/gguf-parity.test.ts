@@ -67,9 +67,11 @@ async function llamaLogits(path: string, ids: number[]): Promise<Float32Array[]>
     flashAttention: false,
   });
   const sequence = context.getSequence();
-  const output = await sequence.controlledEvaluate(
-    ids.map((id) => [id, { generateNext: { logits: true } }] as const),
-  );
+  const input: ControlledEvaluateInputItem[] = ids.map((id) => [
+    id as Token,
+    { generateNext: { logits: true } },
+  ]);
+  const output = await sequence.controlledEvaluate(input);
   const rows = output.map((item) => {
     const row = new Float32Array(tokenizer.vocabSize);
     for (const [token, logit] of item!.next.logits!) row[token as number] = logit;
