@@ -21,13 +21,21 @@ function externalImports(file: string, seen = new Set<string>()): Set<string> {
 describe('entry points', () => {
   it('the main entry imports nothing Node-only, so it bundles for browsers', () => {
     const imports = [...externalImports('index.ts')].sort();
-    expect(imports).toEqual(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'zod']);
+    expect(imports).toEqual([
+      '@lm-stack/tokenizer',
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-wasm',
+      'zod',
+    ]);
   });
-  it('the ./node entry adds files, shards and the hardware report', () => {
+  it('the ./node entry adds files, shards, GGUF export and the hardware report', () => {
     const imports = [...externalImports('node.ts')].sort();
     expect(imports).toEqual([
       '@lm-stack/corpus',
+      '@lm-stack/gguf',
+      '@lm-stack/quantize',
       '@lm-stack/safetensors',
+      '@lm-stack/tokenizer',
       '@tensorflow/tfjs',
       '@tensorflow/tfjs-backend-wasm',
       'node:fs',

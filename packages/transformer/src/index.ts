@@ -10,7 +10,13 @@ export {
 } from './config.js';
 export { BackendUnavailableError, ConfigError, TrainingDivergedError, TransformerError } from './errors.js';
 export { type Evaluation, evaluate } from './evaluate.js';
-export { type ForwardOptions, type LanguageModel, parameterCount } from './language-model.js';
+export { type GeneratedToken, type GenerateOptions, generate } from './generate.js';
+export {
+  type ForwardOptions,
+  type IncrementalDecoder,
+  type LanguageModel,
+  parameterCount,
+} from './language-model.js';
 export { linear } from './linear.js';
 export { maskedCrossEntropy } from './loss.js';
 export { LstmLm } from './lstm-lm.js';
@@ -18,6 +24,7 @@ export { MiniGpt } from './mini-gpt.js';
 export { SeededRandom } from './random.js';
 export { rmsNorm } from './rms-norm.js';
 export { applyRope, ropeTables } from './rope.js';
+export { type SamplingOptions, sampleToken } from './sampling.js';
 export { type LearningRateSchedule, learningRateAt } from './schedule.js';
 export { arrayTokens, type Batch, disposeBatch, sampleBatch, type TokenSource } from './token-data.js';
 export { Trainer, type TrainerOptions, type TrainingProgress, type TrainingState } from './trainer.js';

@@ -9,6 +9,19 @@ export interface ForwardOptions {
 }
 
 /**
+ * Feeds tokens one call at a time and returns the logits after the last one, keeping what it has seen
+ * (MiniGPT: a key/value cache; LSTM: its hidden and cell states), so each new token costs one position.
+ */
+export interface IncrementalDecoder {
+  /** Tokens fed so far. */
+  readonly length: number;
+  /** Feeds `ids`; returns the logits [vocab] following the last of them. */
+  next(ids: readonly number[]): Float32Array;
+  /** Frees the cached tensors. */
+  dispose(): void;
+}
+
+/**
  * What the trainer needs of a model: its trainable parameters by name, and logits for a batch of token
  * ids. {@link MiniGpt} and {@link LstmLm} both implement it, so they share one training loop.
  */
@@ -20,6 +33,8 @@ export interface LanguageModel {
   readonly parameters: ReadonlyMap<string, tf.Variable>;
   /** Logits [batch, seq, vocab] for ids [batch, seq] (seq ≤ contextLength). */
   logits(ids: tf.Tensor2D, options?: ForwardOptions): tf.Tensor3D;
+  /** An incremental decoder for generation. */
+  decoder(): IncrementalDecoder;
   /** Whether weight decay applies to a parameter (not to norms, biases or embeddings by default). */
   decays(name: string): boolean;
   /** The validated config, as saved in checkpoints. */

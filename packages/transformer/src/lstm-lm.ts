@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { type LstmConfig, type LstmConfigInput, parseLstmConfig } from './config.js';
-import type { ForwardOptions, LanguageModel } from './language-model.js';
+import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { linear } from './linear.js';
 import { SeededRandom } from './random.js';
+
+/** Hidden and cell state per layer: [batch, hidden]. */
+interface LstmState {
+  h: tf.Tensor[];
+  c: tf.Tensor[];
+}
 
 /**
  * An LSTM language model in tfjs ops (so it shares MiniGPT's training loop): embedding → stacked LSTM
@@ -62,37 +68,89 @@ export class LstmLm implements LanguageModel {
   }
 
   logits(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
-    return tf.tidy(() => {
-      const { hiddenSize, nLayers, dropout } = this.config;
-      const [batch, seq] = ids.shape;
-      let dropoutSeed = options.seed ?? 0;
-      const drop = (x: tf.Tensor) =>
-        options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
-      const parameter = <R extends tf.Rank>(name: string) =>
-        this.parameters.get(name)! as unknown as tf.Tensor<R>;
-      let x: tf.Tensor = drop(tf.gather(parameter<tf.Rank.R2>('embedding'), ids)); // [batch, seq, embedding]
-      for (let layer = 0; layer < nLayers; layer++) {
-        // Input part of the gates for all steps at once: [batch, seq, 4·hidden]
-        const inputGates = linear(x, parameter(`lstm.${layer}.input_weight`)).add(
-          parameter(`lstm.${layer}.bias`),
-        );
-        const steps = tf.unstack(inputGates, 1); // seq × [batch, 4·hidden]
-        let h: tf.Tensor = tf.zeros([batch, hiddenSize]);
-        let c: tf.Tensor = tf.zeros([batch, hiddenSize]);
-        const outputs: tf.Tensor[] = [];
-        for (const step of steps) {
-          const gates = step.add(linear(h, parameter(`lstm.${layer}.hidden_weight`)));
-          const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
-          h = o.sigmoid().mul(c.tanh());
-          outputs.push(h);
-        }
-        x = drop(tf.stack(outputs, 1)); // [batch, seq, hidden]
+    return tf.tidy(() => this.run(ids, options).logits);
+  }
+
+  /**
+   * An incremental decoder: the hidden and cell state of every layer carried from one call to the next.
+   *
+   * @example
+   * ```ts
+   * const decoder = model.decoder();
+   * const logits = decoder.next(promptIds);
+   * ```
+   */
+  decoder(): IncrementalDecoder {
+    let state: LstmState | undefined;
+    let length = 0;
+    const release = () => {
+      for (const tensor of [...(state?.h ?? []), ...(state?.c ?? [])]) tensor.dispose();
+    };
+    return {
+      get length() {
+        return length;
+      },
+      next: (ids: readonly number[]) => {
+        if (ids.length === 0) throw new RangeError('feed at least one token');
+        let final: LstmState | undefined;
+        const last = tf.tidy(() => {
+          const result = this.run(tf.tensor2d([[...ids]], [1, ids.length], 'int32'), {}, state);
+          for (const tensor of [...result.final.h, ...result.final.c]) tf.keep(tensor);
+          final = result.final;
+          return result.logits
+            .slice([0, ids.length - 1, 0], [1, 1, this.vocabSize])
+            .reshape([this.vocabSize]);
+        });
+        release();
+        state = final;
+        length += ids.length;
+        const values = last.dataSync() as Float32Array;
+        last.dispose();
+        return values;
+      },
+      dispose: release,
+    };
+  }
+
+  /** Logits for `ids` starting from `initial` states (zeros when absent), and the states after the last step. */
+  private run(
+    ids: tf.Tensor2D,
+    options: ForwardOptions,
+    initial?: LstmState,
+  ): { logits: tf.Tensor3D; final: LstmState } {
+    const { hiddenSize, nLayers, dropout } = this.config;
+    const [batch, seq] = ids.shape;
+    let dropoutSeed = options.seed ?? 0;
+    const drop = (x: tf.Tensor) =>
+      options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
+    const parameter = <R extends tf.Rank>(name: string) =>
+      this.parameters.get(name)! as unknown as tf.Tensor<R>;
+    const final: LstmState = { h: [], c: [] };
+    let x: tf.Tensor = drop(tf.gather(parameter<tf.Rank.R2>('embedding'), ids)); // [batch, seq, embedding]
+    for (let layer = 0; layer < nLayers; layer++) {
+      // Input part of the gates for all steps at once: [batch, seq, 4·hidden]
+      const inputGates = linear(x, parameter(`lstm.${layer}.input_weight`)).add(
+        parameter(`lstm.${layer}.bias`),
+      );
+      const steps = tf.unstack(inputGates, 1); // seq × [batch, 4·hidden]
+      let h: tf.Tensor = initial?.h[layer] ?? tf.zeros([batch, hiddenSize]);
+      let c: tf.Tensor = initial?.c[layer] ?? tf.zeros([batch, hiddenSize]);
+      const outputs: tf.Tensor[] = [];
+      for (const step of steps) {
+        const gates = step.add(linear(h, parameter(`lstm.${layer}.hidden_weight`)));
+        const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
+        h = o.sigmoid().mul(c.tanh());
+        outputs.push(h);
       }
-      return linear(x, parameter('head'))
-        .add(parameter('head_bias'))
-        .reshape([batch, seq, this.vocabSize]) as tf.Tensor3D;
-    });
+      final.h.push(h);
+      final.c.push(c);
+      x = drop(tf.stack(outputs, 1)); // [batch, seq, hidden]
+    }
+    const logits = linear(x, parameter('head'))
+      .add(parameter('head_bias'))
+      .reshape([batch, seq, this.vocabSize]) as tf.Tensor3D;
+    return { logits, final };
   }
 
   decays(name: string): boolean {

@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { type MiniGptConfig, type MiniGptConfigInput, parseMiniGptConfig } from './config.js';
-import type { ForwardOptions, LanguageModel } from './language-model.js';
+import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { linear } from './linear.js';
 import { SeededRandom } from './random.js';
 import { rmsNorm } from './rms-norm.js';
 import { applyRope, ropeTables } from './rope.js';
+
+/** Keys and values of the positions decoded so far, per layer: [1, kvHeads, length, headDim]. */
+interface KvCache {
+  keys: tf.Tensor4D[];
+  values: tf.Tensor4D[];
+  length: number;
+}
 
 /**
  * A LLaMA-style decoder, one page: token embedding; per block RMSNorm → causal multi-head attention with
@@ -86,51 +93,119 @@ export class MiniGpt implements LanguageModel {
   }
 
   logits(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
-    return tf.tidy(() => {
-      const { nLayers, normEps, dropout } = this.config;
-      let dropoutSeed = options.seed ?? 0;
-      const drop = (x: tf.Tensor) =>
-        options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
-      let x = drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
-      for (let layer = 0; layer < nLayers; layer++) {
-        const block = `blk.${layer}`;
-        x = x.add(drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), block, drop)));
-        x = x.add(drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block)));
-      }
-      x = rmsNorm(x, this.weight('output_norm'), normEps);
-      const head = this.config.tieEmbeddings
-        ? this.weight<tf.Rank.R2>('token_embd').transpose()
-        : this.weight<tf.Rank.R2>('output');
-      return linear(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
-    });
+    return tf.tidy(() => this.forward(ids, options));
+  }
+
+  /**
+   * An incremental decoder with a key/value cache: each call feeds new tokens and returns the logits of
+   * the last one, attending to everything fed before (up to the context length).
+   *
+   * @example
+   * ```ts
+   * const decoder = model.decoder();
+   * let logits = decoder.next(promptIds);
+   * logits = decoder.next([argmax(logits)]);
+   * decoder.dispose();
+   * ```
+   */
+  decoder(): IncrementalDecoder {
+    const cache: KvCache = { keys: [], values: [], length: 0 };
+    const release = () => {
+      for (const tensor of [...cache.keys, ...cache.values]) tensor.dispose();
+    };
+    return {
+      get length() {
+        return cache.length;
+      },
+      next: (ids: readonly number[]) => {
+        if (ids.length === 0) throw new RangeError('feed at least one token');
+        if (cache.length + ids.length > this.contextLength)
+          throw new RangeError(
+            `the cache holds ${cache.length} tokens; ${ids.length} more exceed the context of ${this.contextLength}`,
+          );
+        const previous = [...cache.keys, ...cache.values];
+        const logits = tf.tidy(() => {
+          const all = this.forward(tf.tensor2d([[...ids]], [1, ids.length], 'int32'), {}, cache);
+          return all.slice([0, ids.length - 1, 0], [1, 1, this.vocabSize]).reshape([this.vocabSize]);
+        });
+        for (const tensor of previous) tensor.dispose();
+        cache.length += ids.length;
+        const values = logits.dataSync() as Float32Array;
+        logits.dispose();
+        return values;
+      },
+      dispose: release,
+    };
+  }
+
+  /** The forward pass; with a cache, positions start after the cached ones and new keys/values are kept in it. */
+  private forward(ids: tf.Tensor2D, options: ForwardOptions, cache?: KvCache): tf.Tensor3D {
+    const { nLayers, normEps, dropout } = this.config;
+    let dropoutSeed = options.seed ?? 0;
+    const drop = (x: tf.Tensor) =>
+      options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
+    let x = drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
+    for (let layer = 0; layer < nLayers; layer++) {
+      const block = `blk.${layer}`;
+      x = x.add(
+        drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), layer, drop, cache)),
+      );
+      x = x.add(drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block)));
+    }
+    x = rmsNorm(x, this.weight('output_norm'), normEps);
+    const head = this.config.tieEmbeddings
+      ? this.weight<tf.Rank.R2>('token_embd').transpose()
+      : this.weight<tf.Rank.R2>('output');
+    return linear(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
   }
 
   /** Causal self-attention with RoPE; k/v heads repeated for grouped-query attention. */
-  private attention(x: tf.Tensor, block: string, drop: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  private attention(
+    x: tf.Tensor,
+    layer: number,
+    drop: (x: tf.Tensor) => tf.Tensor,
+    cache?: KvCache,
+  ): tf.Tensor {
     const { nHeads, dModel } = this.config;
+    const block = `blk.${layer}`;
     const [batch, seq] = x.shape as [number, number, number];
+    const offset = cache?.length ?? 0;
+    const total = offset + seq;
     const headDim = dModel / nHeads;
     const heads = (name: string, count: number) =>
       linear(x, this.weight(`${block}.${name}`)).reshape([batch, seq, count, headDim]) as tf.Tensor4D;
-    const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin).transpose([0, 2, 1, 3]); // [batch, heads, seq, headDim]
-    let k = applyRope(heads('attn_k', this.kvHeads), this.rope.cos, this.rope.sin).transpose([0, 2, 1, 3]);
+    const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin, offset).transpose([
+      0, 2, 1, 3,
+    ]); // [batch, heads, seq, headDim]
+    let k = applyRope(heads('attn_k', this.kvHeads), this.rope.cos, this.rope.sin, offset).transpose([
+      0, 2, 1, 3,
+    ]);
     let v = heads('attn_v', this.kvHeads).transpose([0, 2, 1, 3]);
+    if (cache) {
+      // [batch, kvHeads, offset + seq, headDim]: the cached positions, then the new ones
+      if (offset > 0) {
+        k = tf.concat([cache.keys[layer]!, k], 2);
+        v = tf.concat([cache.values[layer]!, v], 2);
+      }
+      cache.keys[layer] = tf.keep(k) as tf.Tensor4D;
+      cache.values[layer] = tf.keep(v) as tf.Tensor4D;
+    }
     const group = nHeads / this.kvHeads;
     if (group > 1) {
       // query head h reads kv head ⌊h / group⌋, as llama.cpp does
       const repeat = (t: tf.Tensor) =>
         t
-          .reshape([batch * this.kvHeads, 1, seq * headDim])
+          .reshape([batch * this.kvHeads, 1, total * headDim])
           .tile([1, group, 1])
-          .reshape([batch, nHeads, seq, headDim]);
+          .reshape([batch, nHeads, total, headDim]);
       k = repeat(k);
       v = repeat(v);
     }
-    const mask = this.causalMask.slice([0, 0], [seq, seq]);
+    const mask = this.causalMask.slice([offset, 0], [seq, total]); // query i sees keys 0 … offset + i
     const scores = tf
       .matMul(q, k, false, true)
       .mul(1 / Math.sqrt(headDim))
-      .add(mask); // [batch, heads, seq, seq]
+      .add(mask); // [batch, heads, seq, total]
     const mixed = tf.matMul(drop(tf.softmax(scores)), v); // [batch, heads, seq, headDim]
     return linear(
       mixed.transpose([0, 2, 1, 3]).reshape([batch, seq, dModel]),

@@ -40,7 +40,7 @@ function swapPairs(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Rotates queries or keys x [batch, seq, heads, headDim] by position:
+ * Rotates queries or keys x [batch, seq, heads, headDim] by position (the first at `offset`):
  * out[2i] = x[2i]·cos − x[2i+1]·sin, out[2i+1] = x[2i+1]·cos + x[2i]·sin.
  *
  * @example
@@ -48,10 +48,10 @@ function swapPairs(x: tf.Tensor): tf.Tensor {
  * const rotated = applyRope(q, cos, sin); // q: [batch, seq, heads, headDim]
  * ```
  */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, offset = 0): tf.Tensor4D {
   const [, seq, , headDim] = x.shape;
-  // [seq, headDim] → [1, seq, 1, headDim], broadcast over batch and heads
-  const c = cos.slice([0, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
-  const s = sin.slice([0, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
+  // positions offset … offset + seq − 1; [seq, headDim] → [1, seq, 1, headDim], broadcast over batch and heads
+  const c = cos.slice([offset, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
+  const s = sin.slice([offset, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
   return x.mul(c).add(swapPairs(x).mul(s)) as tf.Tensor4D;
 }
