@@ -6,6 +6,11 @@ export interface ForwardOptions {
   readonly training?: boolean;
   /** Seed of this pass's dropout masks (the trainer derives it from its seeded generator). */
   readonly seed?: number;
+  /**
+   * Applied to the rows [tokens, in] entering every weight matmul: lets a reference pass round activations
+   * as a quantized runtime does (ggml's CPU rounds them to Q8_0 before a quantized matmul). MiniGPT only.
+   */
+  readonly activations?: (rows: tf.Tensor2D) => tf.Tensor2D;
 }
 
 /**

@@ -6,6 +6,12 @@ import { SeededRandom } from './random.js';
 import { rmsNorm } from './rms-norm.js';
 import { applyRope, ropeTables } from './rope.js';
 
+/** Per-forward helpers: dropout with this pass's seeds, and the weight matmul (with optional activation rounding). */
+interface Pass {
+  drop(x: tf.Tensor): tf.Tensor;
+  project(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor;
+}
+
 /** Keys and values of the positions decoded so far, per layer: [1, kvHeads, length, headDim]. */
 interface KvCache {
   keys: tf.Tensor4D[];
@@ -142,30 +148,33 @@ export class MiniGpt implements LanguageModel {
   private forward(ids: tf.Tensor2D, options: ForwardOptions, cache?: KvCache): tf.Tensor3D {
     const { nLayers, normEps, dropout } = this.config;
     let dropoutSeed = options.seed ?? 0;
-    const drop = (x: tf.Tensor) =>
-      options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x;
-    let x = drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
+    const pass: Pass = {
+      drop: (x) => (options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x),
+      project: (x, weight) => {
+        if (!options.activations) return linear(x, weight);
+        const rows = options.activations(x.reshape([-1, weight.shape[0]]) as tf.Tensor2D);
+        return linear(rows, weight).reshape([...x.shape.slice(0, -1), weight.shape[1]]);
+      },
+    };
+    let x = pass.drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
     for (let layer = 0; layer < nLayers; layer++) {
       const block = `blk.${layer}`;
       x = x.add(
-        drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), layer, drop, cache)),
+        pass.drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), layer, pass, cache)),
       );
-      x = x.add(drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block)));
+      x = x.add(
+        pass.drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block, pass)),
+      );
     }
     x = rmsNorm(x, this.weight('output_norm'), normEps);
     const head = this.config.tieEmbeddings
       ? this.weight<tf.Rank.R2>('token_embd').transpose()
       : this.weight<tf.Rank.R2>('output');
-    return linear(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
+    return pass.project(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
   }
 
   /** Causal self-attention with RoPE; k/v heads repeated for grouped-query attention. */
-  private attention(
-    x: tf.Tensor,
-    layer: number,
-    drop: (x: tf.Tensor) => tf.Tensor,
-    cache?: KvCache,
-  ): tf.Tensor {
+  private attention(x: tf.Tensor, layer: number, pass: Pass, cache?: KvCache): tf.Tensor {
     const { nHeads, dModel } = this.config;
     const block = `blk.${layer}`;
     const [batch, seq] = x.shape as [number, number, number];
@@ -173,7 +182,7 @@ export class MiniGpt implements LanguageModel {
     const total = offset + seq;
     const headDim = dModel / nHeads;
     const heads = (name: string, count: number) =>
-      linear(x, this.weight(`${block}.${name}`)).reshape([batch, seq, count, headDim]) as tf.Tensor4D;
+      pass.project(x, this.weight(`${block}.${name}`)).reshape([batch, seq, count, headDim]) as tf.Tensor4D;
     const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin, offset).transpose([
       0, 2, 1, 3,
     ]); // [batch, heads, seq, headDim]
@@ -206,18 +215,18 @@ export class MiniGpt implements LanguageModel {
       .matMul(q, k, false, true)
       .mul(1 / Math.sqrt(headDim))
       .add(mask); // [batch, heads, seq, total]
-    const mixed = tf.matMul(drop(tf.softmax(scores)), v); // [batch, heads, seq, headDim]
-    return linear(
+    const mixed = tf.matMul(pass.drop(tf.softmax(scores)), v); // [batch, heads, seq, headDim]
+    return pass.project(
       mixed.transpose([0, 2, 1, 3]).reshape([batch, seq, dModel]),
       this.weight(`${block}.attn_output`),
     );
   }
 
   /** SwiGLU: down(silu(gate(x)) · up(x)). */
-  private feedForward(x: tf.Tensor, block: string): tf.Tensor {
-    const gate = linear(x, this.weight(`${block}.ffn_gate`));
-    const up = linear(x, this.weight(`${block}.ffn_up`));
-    return linear(gate.mul(gate.sigmoid()).mul(up), this.weight(`${block}.ffn_down`));
+  private feedForward(x: tf.Tensor, block: string, pass: Pass): tf.Tensor {
+    const gate = pass.project(x, this.weight(`${block}.ffn_gate`));
+    const up = pass.project(x, this.weight(`${block}.ffn_up`));
+    return pass.project(gate.mul(gate.sigmoid()).mul(up), this.weight(`${block}.ffn_down`));
   }
 
   decays(name: string): boolean {
