@@ -1,6 +1,6 @@
 import { GgufWriter, llamaMetadata } from '@lm-stack/gguf';
 import { type GgmlTypeName, quantizeGgml } from '@lm-stack/quantize';
-import type { BpeTokenizer } from '@lm-stack/tokenizer';
+import { type BpeTokenizer, type ChatTemplate, toJinja } from '@lm-stack/tokenizer';
 import type { MiniGpt } from './mini-gpt.js';
 
 /** A tensor type for the export: one for all weight matrices, or chosen per tensor. */
@@ -17,8 +17,11 @@ export interface GgufExportOptions {
   readonly eos?: string;
   readonly eot?: string;
   readonly addBos?: boolean;
-  /** Jinja chat template (`tokenizer.chat_template`). */
-  readonly chatTemplate?: string;
+  /**
+   * The chat template the model was trained with: written as Jinja (`tokenizer.chat_template`), and its
+   * end-of-turn token as `eot` so llama.cpp stops generating there. A string is written as given.
+   */
+  readonly chatTemplate?: ChatTemplate | string;
 }
 
 /** llama.cpp's `llama_ftype` for a file whose matrices are mostly of one type (llama.h). */
@@ -129,9 +132,18 @@ export async function exportGguf(
   const fields = tokenizer.toGgufFields({
     ...(options.bos ? { bos: options.bos } : {}),
     ...(options.eos ? { eos: options.eos } : {}),
-    ...(options.eot ? { eot: options.eot } : {}),
+    ...(options.eot
+      ? { eot: options.eot }
+      : typeof options.chatTemplate === 'object'
+        ? { eot: options.chatTemplate.endOfTurn }
+        : {}),
     addBos: options.addBos ?? false,
-    ...(options.chatTemplate ? { chatTemplate: options.chatTemplate } : {}),
+    ...(options.chatTemplate
+      ? {
+          chatTemplate:
+            typeof options.chatTemplate === 'string' ? options.chatTemplate : toJinja(options.chatTemplate),
+        }
+      : {}),
   });
   if (fields.tokens.length !== config.vocabSize)
     throw new RangeError(`the tokenizer has ${fields.tokens.length} tokens, the model ${config.vocabSize}`);
@@ -154,7 +166,8 @@ export async function exportGguf(
   if (fields.chatTemplate)
     writer.setMetadata('tokenizer.chat_template', { type: 'string', value: fields.chatTemplate });
 
-  tensors.forEach((tensor, i) => writer.declareTensor(tensor.name, { shape: tensor.shape, type: types[i]! }));
+  for (const [i, tensor] of tensors.entries())
+    writer.declareTensor(tensor.name, { shape: tensor.shape, type: types[i]! });
   for (const [i, tensor] of tensors.entries()) {
     const variable = model.parameters.get(tensor.parameter)!;
     let values = (await variable.data()) as Float32Array;

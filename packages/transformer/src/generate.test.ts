@@ -114,7 +114,10 @@ function scripted(script: readonly number[], vocabSize: number): LanguageModel {
         get length() {
           return length;
         },
-        next: (ids) => logitsAfter((length += ids.length)),
+        next: (ids) => {
+          length += ids.length;
+          return logitsAfter(length);
+        },
         dispose: () => undefined,
       };
     },

@@ -7,4 +7,5 @@ export {
 } from './checkpoint.js';
 export { exportGguf, type GgufExportOptions, type GgufTensorTypes } from './export-gguf.js';
 export { type HardwareReport, hardwareReport } from './hardware.js';
+export { type ModelfileOptions, modelfile, writeModelfile } from './modelfile.js';
 export { shardTokens } from './shard-tokens.js';

@@ -1,0 +1,71 @@
+/**
+ * Generation speed, batch 1, 128 new tokens after an 8-token prompt, greedy: ours (KV cache, on each tfjs
+ * backend timed) against llama.cpp (node-llama-cpp, one thread, F32 KV cache) running our GGUF export of the
+ * same weights, in the same run. Prints `ratio generate-<config> <ours/llama.cpp>`.
+ * Run: pnpm --filter @lm-stack/transformer bench
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BpeTokenizer } from '@lm-stack/tokenizer';
+import { getLlama, type Token } from 'node-llama-cpp';
+import { generate, MiniGpt, type MiniGptConfigInput, selectBackend } from '../src/index.js';
+import { exportGguf } from '../src/node.js';
+
+const CONFIGS: Record<string, MiniGptConfigInput> = {
+  tiny: { vocabSize: 512, dModel: 128, nLayers: 4, nHeads: 4, dFf: 512, contextLength: 128 },
+  small: { vocabSize: 4096, dModel: 256, nLayers: 6, nHeads: 8, dFf: 1024, contextLength: 256 },
+};
+const NEW_TOKENS = 128;
+const directory = mkdtempSync(join(tmpdir(), 'lm-stack-generate-bench-'));
+const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+const text = 'It is a way I have of driving off the spleen and regulating the circulation. '.repeat(40);
+const rows: Array<Record<string, string | number>> = [];
+const ratios: string[] = [];
+for (const [name, config] of Object.entries(CONFIGS)) {
+  const tokenizer = await BpeTokenizer.train([text], {
+    vocabSize: config.vocabSize,
+    specialTokens: ['<|endoftext|>'],
+  });
+  // The trained vocabulary may be smaller than asked on this short text: size the model to it.
+  const model = new MiniGpt({ ...config, vocabSize: tokenizer.vocabSize }, 1);
+  const prompt = tokenizer.encode(text).slice(0, 8);
+  const path = join(directory, `${name}.gguf`);
+  await exportGguf(model, tokenizer, path);
+
+  await selectBackend('wasm');
+  for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: 8 })); // warm-up
+  let start = performance.now();
+  let count = 0;
+  for await (const { id } of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }))
+    if (id >= 0) count++;
+  const ours = count / ((performance.now() - start) / 1000);
+
+  const loaded = await llama.loadModel({ modelPath: path });
+  const context = await loaded.createContext({
+    contextSize: config.contextLength,
+    threads: 1,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+    flashAttention: false,
+  });
+  const sequence = context.getSequence();
+  start = performance.now();
+  let generated = 0;
+  for await (const _ of sequence.evaluate(prompt as Token[], { temperature: 0 }))
+    if (++generated >= NEW_TOKENS) break;
+  const theirs = generated / ((performance.now() - start) / 1000);
+  await context.dispose();
+  await loaded.dispose();
+  model.dispose();
+  rows.push({
+    config: name,
+    'ours (wasm) tokens/s': Math.round(ours),
+    'llama.cpp tokens/s': Math.round(theirs),
+  });
+  ratios.push(`ratio generate-${name} ${(ours / theirs).toFixed(3)}`);
+}
+console.table(rows);
+for (const line of ratios) console.log(line);
+await llama.dispose();
+rmSync(directory, { recursive: true, force: true });
