@@ -1,7 +1,7 @@
-import type { BpeDefinition } from './bpe-definition.js';
-import { bytesToUnicode } from './byte-unicode.js';
+import { type BpeDefinition, validateDefinition } from './bpe-definition.js';
+import { bytesToUnicode, unicodeToBytes } from './byte-unicode.js';
 import { TokenizerFormatError } from './errors.js';
-import { LLAMA_CPP_PRE_TOKENIZER } from './patterns.js';
+import { LLAMA_CPP_PRE_TOKENIZER, type PatternName } from './patterns.js';
 
 /** llama.cpp `llama_token_type` values (llama.h / gguf-py `TokenType`). */
 export const GGUF_TOKEN_TYPE = {
@@ -95,4 +95,82 @@ export function ggufFieldsFromDefinition(
     addBosToken: options.addBos ?? false,
     ...(options.chatTemplate === undefined ? {} : { chatTemplate: options.chatTemplate }),
   };
+}
+
+/** What {@link definitionFromGgufFields} reads of a GGUF file's `tokenizer.ggml.*` keys. */
+export interface GgufTokenizerInput {
+  readonly model: string;
+  readonly pre: string;
+  readonly tokens: readonly string[];
+  readonly tokenTypes: readonly number[];
+  readonly merges: readonly string[];
+}
+
+/**
+ * The tokenizer stored in a GGUF file (`tokenizer.ggml.model` `gpt2`): tokens in byte-unicode form become
+ * bytes, control tokens become special tokens, `"left right"` merges become id pairs, and `pre` names the
+ * split pattern (llama.cpp's names: `gpt-2`, `llama-bpe`, `gpt-4o`). Every count and reference is checked;
+ * token texts are looked up in a `Map`.
+ */
+export function definitionFromGgufFields(fields: GgufTokenizerInput): BpeDefinition {
+  if (fields.model !== 'gpt2')
+    throw new TokenizerFormatError(
+      'tokenizer.ggml.model',
+      fields.model,
+      'only "gpt2" (byte-level BPE) is supported',
+    );
+  const pattern = (Object.entries(LLAMA_CPP_PRE_TOKENIZER) as Array<[PatternName, string]>).find(
+    ([, name]) => name === fields.pre,
+  )?.[0];
+  if (!pattern)
+    throw new TokenizerFormatError(
+      'tokenizer.ggml.pre',
+      fields.pre,
+      `is not one of ${Object.values(LLAMA_CPP_PRE_TOKENIZER).join(', ')}`,
+    );
+  if (fields.tokenTypes.length !== fields.tokens.length)
+    throw new TokenizerFormatError(
+      'tokenizer.ggml.token_type',
+      fields.tokenTypes.length,
+      `has not one entry per token (${fields.tokens.length})`,
+    );
+  const tokens: Array<Uint8Array | undefined> = [];
+  const specialTokens = new Map<string, number>();
+  const idOf = new Map<string, number>();
+  fields.tokens.forEach((text, id) => {
+    const type = fields.tokenTypes[id];
+    if (type === GGUF_TOKEN_TYPE.control || type === GGUF_TOKEN_TYPE.userDefined) {
+      specialTokens.set(text, id);
+      tokens.push(undefined);
+    } else if (type === GGUF_TOKEN_TYPE.unused) tokens.push(undefined);
+    else {
+      const bytes = unicodeToBytes(text);
+      if (!bytes)
+        throw new TokenizerFormatError(`tokenizer.ggml.tokens[${id}]`, text, 'is not in byte-unicode form');
+      tokens.push(bytes);
+      idOf.set(text, id);
+    }
+  });
+  const merges = fields.merges.map((merge, rank): [number, number] => {
+    const parts = merge.split(' ');
+    const left = parts.length === 2 ? idOf.get(parts[0]!) : undefined;
+    const right = parts.length === 2 ? idOf.get(parts[1]!) : undefined;
+    if (left === undefined || right === undefined)
+      throw new TokenizerFormatError(
+        `tokenizer.ggml.merges[${rank}]`,
+        merge,
+        'is not two known tokens separated by a space',
+      );
+    return [left, right];
+  });
+  // llama.cpp emits a chunk that is itself a token without merging for llama-bpe (LLAMA_VOCAB_PRE_TYPE_LLAMA3).
+  const definition: BpeDefinition = {
+    tokens,
+    merges,
+    specialTokens,
+    pattern,
+    ignoreMerges: pattern === 'cl100k',
+  };
+  validateDefinition(definition, 'tokenizer.ggml.');
+  return definition;
 }

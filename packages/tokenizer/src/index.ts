@@ -25,7 +25,13 @@ export {
   UnknownTokenIdError,
   UnsupportedEncodingError,
 } from './errors.js';
-export { GGUF_TOKEN_TYPE, type GgufTokenizerFields, type GgufTokenizerOptions } from './gguf-fields.js';
+export {
+  definitionFromGgufFields,
+  GGUF_TOKEN_TYPE,
+  type GgufTokenizerFields,
+  type GgufTokenizerInput,
+  type GgufTokenizerOptions,
+} from './gguf-fields.js';
 export type { HuggingFaceTokenizerJson } from './huggingface-format.js';
 export type { OwnTokenizerJson } from './own-format.js';
 export {

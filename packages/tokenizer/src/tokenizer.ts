@@ -1,7 +1,9 @@
 import type { BpeDefinition } from './bpe-definition.js';
 import { BpeTokenizerCore } from './bpe-tokenizer.js';
 import {
+  definitionFromGgufFields,
   type GgufTokenizerFields,
+  type GgufTokenizerInput,
   type GgufTokenizerOptions,
   ggufFieldsFromDefinition,
 } from './gguf-fields.js';
@@ -85,6 +87,18 @@ export class BpeTokenizer extends BpeTokenizerCore {
    */
   static fromJSON(json: string | unknown): BpeTokenizer {
     return new BpeTokenizer(definitionFromOwnJson(json));
+  }
+
+  /**
+   * Loads the tokenizer of a GGUF file from its `tokenizer.ggml.*` values (see {@link GgufTokenizerInput}).
+   *
+   * @example
+   * ```ts
+   * const tokenizer = BpeTokenizer.fromGgufFields({ model: 'gpt2', pre: 'gpt-2', tokens, tokenTypes, merges });
+   * ```
+   */
+  static fromGgufFields(fields: GgufTokenizerInput): BpeTokenizer {
+    return new BpeTokenizer(definitionFromGgufFields(fields));
   }
 
   /** Builds a tokenizer from a format-independent definition. */

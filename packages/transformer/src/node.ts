@@ -7,5 +7,6 @@ export {
 } from './checkpoint.js';
 export { exportGguf, type GgufExportOptions, type GgufTensorTypes } from './export-gguf.js';
 export { type HardwareReport, hardwareReport } from './hardware.js';
+export { GgufImportError, importGguf } from './import-gguf.js';
 export { type ModelfileOptions, modelfile, writeModelfile } from './modelfile.js';
 export { shardTokens } from './shard-tokens.js';
