@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpeTokenizer } from '@lm-stack/tokenizer';
 import { getLlama, type Token } from 'node-llama-cpp';
+import { readSharedCorpus } from '../../../scripts/shared-corpus.js';
 import { generate, MiniGpt, type MiniGptConfigInput, selectBackend } from '../src/index.js';
 import { exportGguf } from '../src/node.js';
 
@@ -19,21 +20,24 @@ const CONFIGS: Record<string, MiniGptConfigInput> = {
 const NEW_TOKENS = 128;
 const directory = mkdtempSync(join(tmpdir(), 'lm-stack-generate-bench-'));
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
-const text = 'It is a way I have of driving off the spleen and regulating the circulation. '.repeat(40);
+// Enough text for a full 4,096-token vocabulary: the first 400 documents of the shared corpus.
+const texts = readSharedCorpus()
+  .slice(0, 400)
+  .map((document) => document.text);
+const text = texts[0]!;
+await selectBackend('wasm');
 const rows: Array<Record<string, string | number>> = [];
 const ratios: string[] = [];
 for (const [name, config] of Object.entries(CONFIGS)) {
-  const tokenizer = await BpeTokenizer.train([text], {
-    vocabSize: config.vocabSize,
+  const tokenizer = await BpeTokenizer.train(texts, {
+    vocabSize: config.vocabSize - 1,
     specialTokens: ['<|endoftext|>'],
   });
-  // The trained vocabulary may be smaller than asked on this short text: size the model to it.
   const model = new MiniGpt({ ...config, vocabSize: tokenizer.vocabSize }, 1);
   const prompt = tokenizer.encode(text).slice(0, 8);
   const path = join(directory, `${name}.gguf`);
   await exportGguf(model, tokenizer, path);
 
-  await selectBackend('wasm');
   for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: 8 })); // warm-up
   let start = performance.now();
   let count = 0;
@@ -60,6 +64,7 @@ for (const [name, config] of Object.entries(CONFIGS)) {
   model.dispose();
   rows.push({
     config: name,
+    vocabulary: tokenizer.vocabSize,
     'ours (wasm) tokens/s': Math.round(ours),
     'llama.cpp tokens/s': Math.round(theirs),
   });
