@@ -7,6 +7,12 @@ export {
 } from './checkpoint.js';
 export { exportGguf, type GgufExportOptions, type GgufTensorTypes } from './export-gguf.js';
 export { type HardwareReport, hardwareReport } from './hardware.js';
+export {
+  exportHuggingFace,
+  HuggingFaceImportError,
+  importHuggingFace,
+  rotateHalfRows,
+} from './hugging-face.js';
 export { GgufImportError, importGguf } from './import-gguf.js';
 export { type ModelfileOptions, modelfile, writeModelfile } from './modelfile.js';
 export { shardTokens } from './shard-tokens.js';
