@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type GeneratedToken,
   generate,
+  generateChat,
   type IncrementalDecoder,
   type LanguageModel,
   LstmLm,
@@ -180,6 +181,30 @@ function byteToken(byte: number): number {
   }
   throw new Error(`no token for byte ${byte}`);
 }
+
+describe('generateChat', () => {
+  it('renders the conversation with the chat template and stops at its end-of-turn token', async () => {
+    const chatTokenizer = await BpeTokenizer.train(['who is ahab? the captain of the ship.'], {
+      vocabSize: 300,
+      specialTokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'],
+    });
+    const imEnd = chatTokenizer.specialTokens.get('<|im_end|>')!;
+    const reply = chatTokenizer.encode(' the captain');
+    // The prompt is the rendered conversation plus "<|im_start|>assistant\n"; the script answers, then ends the turn.
+    const prompt = '<|im_start|>user\nwho is ahab?<|im_end|>\n<|im_start|>assistant\n';
+    const promptLength = chatTokenizer.encode(prompt, { allowedSpecial: 'all' }).length;
+    const script = [...new Array(promptLength - 1).fill(0), ...reply, imEnd, ...reply];
+    const pieces = await collect(
+      generateChat(
+        scripted([0, ...script], chatTokenizer.vocabSize),
+        chatTokenizer,
+        [{ role: 'user', content: 'who is ahab?' }],
+        { temperature: 0 },
+      ),
+    );
+    expect(pieces.map((piece) => piece.text).join('')).toBe(' the captain');
+  });
+});
 
 describe('sampleToken', () => {
   const random = () => new SeededRandom(4);

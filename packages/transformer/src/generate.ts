@@ -1,4 +1,11 @@
-import { type BpeTokenizer, StreamingDecoder } from '@lm-stack/tokenizer';
+import {
+  type BpeTokenizer,
+  CHATML,
+  type ChatMessage,
+  type ChatTemplate,
+  renderChat,
+  StreamingDecoder,
+} from '@lm-stack/tokenizer';
 import * as tf from '@tensorflow/tfjs';
 import type { LanguageModel } from './language-model.js';
 import { SeededRandom } from './random.js';
@@ -111,4 +118,30 @@ function lastLogits(model: LanguageModel, ids: readonly number[]): Float32Array 
   const values = last.dataSync() as Float32Array;
   last.dispose();
   return values;
+}
+
+/**
+ * Generates the assistant's reply to a conversation: the messages are rendered with the tokenizer's chat
+ * template (default ChatML) and an assistant header, and generation stops at the template's end-of-turn
+ * token (not yielded).
+ *
+ * @example
+ * ```ts
+ * for await (const { text } of generateChat(model, tokenizer, [{ role: 'user', content: 'Who is Ahab?' }], { maxTokens: 60 }))
+ *   process.stdout.write(text);
+ * ```
+ */
+export function generateChat(
+  model: LanguageModel,
+  tokenizer: BpeTokenizer,
+  messages: readonly ChatMessage[],
+  options: GenerateOptions & { readonly template?: ChatTemplate } = {},
+): AsyncGenerator<GeneratedToken> {
+  const template = options.template ?? CHATML;
+  const { ids } = renderChat(tokenizer, messages, { template, addGenerationPrompt: true });
+  const endOfTurn = tokenizer.specialTokens.get(template.endOfTurn)!;
+  return generate(model, tokenizer, ids, {
+    ...options,
+    stopTokens: [...(options.stopTokens ?? []), endOfTurn],
+  });
 }

@@ -10,7 +10,7 @@ export {
 } from './config.js';
 export { BackendUnavailableError, ConfigError, TrainingDivergedError, TransformerError } from './errors.js';
 export { type Evaluation, evaluate } from './evaluate.js';
-export { type GeneratedToken, type GenerateOptions, generate } from './generate.js';
+export { type GeneratedToken, type GenerateOptions, generate, generateChat } from './generate.js';
 export {
   type ForwardOptions,
   type IncrementalDecoder,
