@@ -196,9 +196,13 @@ describe('GGUF export', () => {
       console.log(
         `${type} export: ${close}/${ids.length} positions within 1e-3 of ours on rounded weights and activations (worst ${worst.toExponential(2)}); top-1 agreement with F32 ${agree}/${ids.length}`,
       );
-      // Measured: Q4_0 matches at all 40 positions to 1e-6. Q8_0 matches at 31 of 40; the others differ by up
-      // to 2.9e-2, for a reason not found yet (not the activation rounding mode: the reference and the SIMD
-      // quantizer give the same result there). Open in the export issue; this bound keeps it from growing.
+      // Measured: Q4_0 matches at all 40 positions to 1e-6; Q8_0 at positions 0–29 to 1e-6, then from
+      // position 30 on by up to 2.9e-2. Without the activation rounding every position is off by ~2e-2, so
+      // the rounding is what llama.cpp does. The tail is one activation at position 30 that sits within float
+      // noise of a Q8_0 rounding boundary: tfjs and ggml accumulate in different orders, round it to
+      // neighbouring steps (1/127 of its block's largest value apart), and every later position attends to
+      // that position's keys and values, so the difference carries forward. Matching it would need ggml's
+      // exact summation order; this bound keeps anything larger from passing.
       expect(close / ids.length).toBeGreaterThanOrEqual(0.6);
       expect(worst).toBeLessThan(0.1);
       expect(agree / ids.length).toBeGreaterThan(0.8);
