@@ -38,7 +38,9 @@ for (const [name, config] of Object.entries(CONFIGS)) {
   const path = join(directory, `${name}.gguf`);
   await exportGguf(model, tokenizer, path);
 
-  for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: 8 })); // warm-up
+  // Warm-up: three full runs (the JIT settles after about three; a cold first run is 2–3× slower).
+  for (let round = 0; round < 3; round++)
+    for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }));
   let start = performance.now();
   let count = 0;
   for await (const { id } of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }))
