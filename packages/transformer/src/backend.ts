@@ -81,3 +81,27 @@ export async function selectBackend(name?: BackendName): Promise<BackendName> {
   }
   throw new BackendUnavailableError('any', 'no tfjs backend could be initialised');
 }
+
+/**
+ * Throws a {@link BackendUnavailableError} that says what to do when no tfjs backend is ready yet (the wasm
+ * backend, registered on import, initialises asynchronously), instead of tfjs's own message deep inside the
+ * first tensor operation.
+ *
+ * @example
+ * ```ts
+ * requireReadyBackend(); // before building a model
+ * ```
+ */
+export function requireReadyBackend(): void {
+  let ready: boolean;
+  try {
+    ready = tf.engine().backendName !== undefined && tf.engine().backend !== undefined;
+  } catch {
+    ready = false;
+  }
+  if (!ready)
+    throw new BackendUnavailableError(
+      tf.engine().backendName ?? 'default',
+      'is not initialised yet: call `await selectBackend()` (or `await tf.setBackend(...)`) before building a model',
+    );
+}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { requireReadyBackend } from './backend.js';
 import { type LstmConfig, type LstmConfigInput, parseLstmConfig } from './config.js';
 import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { linear } from './linear.js';
@@ -29,6 +30,7 @@ export class LstmLm implements LanguageModel {
 
   constructor(config: LstmConfigInput, seed = 0) {
     this.config = parseLstmConfig(config);
+    requireReadyBackend();
     const { vocabSize, embeddingSize, hiddenSize, nLayers } = this.config;
     const random = new SeededRandom(seed);
     // PyTorch's LSTM initialisation: U(−1/√hidden, 1/√hidden); embedding N(0, 1)·0.02 as in MiniGPT.

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { requireReadyBackend } from './backend.js';
 import { type MiniGptConfig, type MiniGptConfigInput, parseMiniGptConfig } from './config.js';
 import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { linear } from './linear.js';
@@ -41,6 +42,7 @@ export class MiniGpt implements LanguageModel {
 
   constructor(config: MiniGptConfigInput, seed = 0) {
     this.config = parseMiniGptConfig(config);
+    requireReadyBackend();
     const { vocabSize, contextLength, dModel, nLayers, nHeads, dFf } = this.config;
     const headDim = dModel / nHeads;
     const kvDim = this.kvHeads * headDim;
