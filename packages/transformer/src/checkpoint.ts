@@ -1,18 +1,8 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, readSafetensorsTensor, SafetensorsWriter } from '@lm-stack/safetensors';
 import * as tf from '@tensorflow/tfjs';
+import { syncFolder, writeFileAtomic } from './atomic-file.js';
 import { TransformerError } from './errors.js';
 import type { LanguageModel } from './language-model.js';
 import { LstmLm } from './lstm-lm.js';
@@ -71,30 +61,6 @@ export interface SaveCheckpointOptions {
   readonly metrics?: Record<string, number>;
 }
 
-function writeDurably(path: string, contents: string): void {
-  const descriptor = openSync(path, 'w');
-  try {
-    const bytes = Buffer.from(contents);
-    for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-function syncFolder(path: string): void {
-  try {
-    const descriptor = openSync(path, 'r');
-    try {
-      fsyncSync(descriptor);
-    } finally {
-      closeSync(descriptor);
-    }
-  } catch {
-    // some file systems cannot fsync a folder; renames stay atomic
-  }
-}
-
 async function writeTensors(path: string, tensors: ReadonlyMap<string, tf.Tensor>): Promise<void> {
   const writer = new SafetensorsWriter(path);
   for (const [name, tensor] of tensors) writer.declareTensor(name, { dtype: 'F32', shape: tensor.shape });
@@ -151,7 +117,7 @@ export async function saveCheckpoint(
     },
     created: new Date().toISOString(),
   };
-  writeDurably(join(temporary, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomic(join(temporary, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   syncFolder(temporary);
   const final = join(directory, name);
   rmSync(final, { recursive: true, force: true });
@@ -173,15 +139,13 @@ export async function saveCheckpoint(
     latest: name,
     best,
   };
-  const indexTemporary = join(directory, `.checkpoints.json.${process.pid}`);
-  writeDurably(indexTemporary, `${JSON.stringify(index, null, 2)}\n`);
-  renameSync(indexTemporary, join(directory, 'checkpoints.json'));
-  syncFolder(directory);
+  writeFileAtomic(join(directory, 'checkpoints.json'), `${JSON.stringify(index, null, 2)}\n`);
   // Only after the index no longer lists them: checkpoints beyond the kept ones, and leftovers of killed saves.
   for (const entry of readdirSync(directory))
     if (
       (entry.startsWith('step-') && !keep.has(entry)) ||
-      (entry.startsWith('.partial-') && entry !== temporary)
+      entry.startsWith('.partial-') ||
+      entry.endsWith('.partial')
     )
       rmSync(join(directory, entry), { recursive: true, force: true });
   return final;

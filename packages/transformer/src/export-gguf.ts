@@ -1,6 +1,7 @@
 import { GgufWriter, llamaMetadata } from '@lm-stack/gguf';
 import { type GgmlTypeName, quantizeGgml } from '@lm-stack/quantize';
 import { type BpeTokenizer, type ChatTemplate, toJinja } from '@lm-stack/tokenizer';
+import { transpose } from './matrix-layout.js';
 import type { MiniGpt } from './mini-gpt.js';
 
 /** A tensor type for the export: one for all weight matrices, or chosen per tensor. */
@@ -41,14 +42,6 @@ const FILE_TYPE = new Map<string, number>([
   ['BF16', 32],
 ]);
 
-/** [rows, columns] row-major → [columns, rows] row-major. */
-function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c]!;
-  return out;
-}
-
 /**
  * Writes a MiniGPT and its tokenizer as a GGUF file of architecture `llama` that llama.cpp and Ollama load:
  * the hyperparameters with the types llama.cpp expects, the tokenizer (`gpt2` model, byte-unicode tokens,
@@ -75,42 +68,21 @@ export async function exportGguf(
       : typeof options.types === 'function'
         ? options.types(name, shape)
         : (options.types ?? 'F32');
-  // GGUF names and row-major shapes ([out, in] for matrices) in llama.cpp's order.
-  const tensors: Array<{ name: string; parameter: string; shape: number[]; transposed: boolean }> = [];
-  const add = (parameter: string, name: string) => {
-    const variable = model.parameters.get(parameter)!;
+  // The parameters already carry llama.cpp's names, in its order. Row-major shapes: [out, in] for matrices,
+  // which are stored [in, out] here and so transposed; the embedding is [vocab, dModel] in both.
+  const tensors = [...model.parameters].map(([parameter, variable]) => {
     const [rows, columns] = variable.shape as [number, number?];
-    const matrix = columns !== undefined;
-    const isEmbedding = parameter === 'token_embd';
-    tensors.push({
-      name,
-      parameter,
-      shape: !matrix ? [rows] : isEmbedding ? [rows, columns!] : [columns!, rows],
-      transposed: matrix && !isEmbedding,
-    });
-  };
-  add('token_embd', 'token_embd.weight');
-  for (let layer = 0; layer < config.nLayers; layer++)
-    for (const part of [
-      'attn_norm',
-      'attn_q',
-      'attn_k',
-      'attn_v',
-      'attn_output',
-      'ffn_norm',
-      'ffn_gate',
-      'ffn_up',
-      'ffn_down',
-    ])
-      add(`blk.${layer}.${part}`, `blk.${layer}.${part}.weight`);
-  add('output_norm', 'output_norm.weight');
-  if (!config.tieEmbeddings) add('output', 'output.weight');
+    const transposed = columns !== undefined && parameter !== 'token_embd';
+    const shape = columns === undefined ? [rows] : transposed ? [columns, rows] : [rows, columns];
+    return { name: `${parameter}.weight`, parameter, shape, transposed };
+  });
   const types = tensors.map((tensor) => typeOf(tensor.name, tensor.shape));
-  const matrixTypes = types.filter((_, i) => tensors[i]!.shape.length === 2);
-  const mainType =
-    matrixTypes.sort(
-      (a, b) => matrixTypes.filter((t) => t === b).length - matrixTypes.filter((t) => t === a).length,
-    )[0] ?? 'F32';
+  // llama.cpp's file type names the most common matrix type.
+  const counts = new Map<GgmlTypeName, number>();
+  types.forEach((type, i) => {
+    if (tensors[i]!.shape.length === 2) counts.set(type, (counts.get(type) ?? 0) + 1);
+  });
+  const mainType = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
 
   const writer = new GgufWriter(path);
   writer.setMetadataEntries(

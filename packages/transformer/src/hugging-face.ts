@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readSafetensors, readSafetensorsTensor, SafetensorsWriter } from '@lm-stack/safetensors';
 import * as tf from '@tensorflow/tfjs';
 import { TransformerError } from './errors.js';
+import { gatherRows, inverseOrder, transpose } from './matrix-layout.js';
 import { MiniGpt } from './mini-gpt.js';
 
 /**
@@ -57,21 +58,6 @@ function names(model: MiniGpt): Array<{ ours: string; theirs: string; rope?: num
   return out;
 }
 
-/** Our [in, out] matrix as PyTorch's [out, in], rows reordered by `rows` when given. */
-function toTorch(
-  values: Float32Array,
-  inFeatures: number,
-  outFeatures: number,
-  rows?: Int32Array,
-): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let r = 0; r < outFeatures; r++) {
-    const source = rows ? rows[r]! : r;
-    for (let c = 0; c < inFeatures; c++) out[r * inFeatures + c] = values[c * outFeatures + source]!;
-  }
-  return out;
-}
-
 /**
  * Writes a MiniGPT as a Hugging Face `LlamaForCausalLM` folder: `config.json` and `model.safetensors` (F32,
  * PyTorch's [out, in] layout, q/k rows reordered for Hugging Face's rotate-half RoPE), written in a
@@ -121,11 +107,11 @@ export async function exportHuggingFace(model: MiniGpt, directory: string): Prom
     const values = (await variable.data()) as Float32Array;
     const [inFeatures, outFeatures] = variable.shape as [number, number];
     const matrix = variable.rank === 2 && ours !== 'token_embd';
+    // PyTorch [out, in]; q/k rows in rotate-half order.
+    const torch = matrix ? transpose(values, inFeatures, outFeatures) : values;
     await writer.writeTensor(
       theirs,
-      matrix
-        ? toTorch(values, inFeatures, outFeatures, rope ? rotateHalfRows(rope, headDim) : undefined)
-        : values,
+      rope ? gatherRows(torch, rotateHalfRows(rope, headDim), inFeatures) : torch,
     );
   }
   await writer.finish();
@@ -195,14 +181,10 @@ export function importHuggingFace(directory: string): MiniGpt {
       }
       // PyTorch [out, in] → ours [in, out], q/k rows back to adjacent pairs.
       const [inFeatures, outFeatures] = variable.shape as [number, number];
-      const rows = rope ? rotateHalfRows(rope, headDim) : undefined;
-      const converted = new Float32Array(values.length);
-      for (let r = 0; r < outFeatures; r++) {
-        const target = rows ? rows[r]! : r;
-        for (let c = 0; c < inFeatures; c++)
-          converted[c * outFeatures + target] = values[r * inFeatures + c]!;
-      }
-      variable.assign(tf.tensor2d(converted, [inFeatures, outFeatures]));
+      const torch = rope
+        ? gatherRows(values, inverseOrder(rotateHalfRows(rope, headDim)), inFeatures)
+        : values;
+      variable.assign(tf.tensor2d(transpose(torch, outFeatures, inFeatures), [inFeatures, outFeatures]));
     }
   } catch (error) {
     model.dispose();

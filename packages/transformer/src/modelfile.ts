@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { type ChatTemplate, toOllamaTemplate } from '@lm-stack/tokenizer';
+import { writeFileAtomic } from './atomic-file.js';
 
 /** What an Ollama Modelfile says. */
 export interface ModelfileOptions {
@@ -55,19 +55,5 @@ export function modelfile(options: ModelfileOptions): string {
  * ```
  */
 export function writeModelfile(path: string, options: ModelfileOptions): void {
-  const temporary = `${path}.${process.pid}.partial`;
-  try {
-    const descriptor = openSync(temporary, 'w');
-    try {
-      const bytes = Buffer.from(modelfile(options));
-      for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written);
-      fsyncSync(descriptor);
-    } finally {
-      closeSync(descriptor);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomic(path, modelfile(options));
 }
