@@ -5,9 +5,11 @@ import { defineConfig } from 'vitest/config';
 const packagesDir = fileURLToPath(new URL('./packages', import.meta.url));
 
 /** Tests import sibling packages from source, so `pnpm vitest` never needs a build first. */
-const alias = Object.fromEntries(
-  readdirSync(packagesDir).map((name) => [`@lm-stack/${name}`, `${packagesDir}/${name}/src/index.ts`]),
-);
+const alias = Object.fromEntries([
+  // Subpath entries first: an alias matches by prefix, and the first match wins.
+  ['@lm-stack/transformer/node', `${packagesDir}/transformer/src/node.ts`],
+  ...readdirSync(packagesDir).map((name) => [`@lm-stack/${name}`, `${packagesDir}/${name}/src/index.ts`]),
+]);
 
 export default defineConfig({
   resolve: { alias },

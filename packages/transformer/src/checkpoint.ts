@@ -151,6 +151,12 @@ export async function saveCheckpoint(
   return final;
 }
 
+/** Options of {@link loadCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /** Load the weights into this model (same kind and parameter names) instead of building one from the config. */
+  readonly into?: LanguageModel;
+}
+
 /** A loaded checkpoint: the model with its weights, and what a trainer needs to continue. */
 export interface LoadedCheckpoint {
   readonly path: string;
@@ -179,7 +185,8 @@ function readFloats(path: string): Map<string, { shape: number[]; values: Float3
 
 /**
  * Loads a checkpoint: a checkpoint folder, or a run folder (its latest checkpoint, or `'best'`). The model
- * is rebuilt from the saved config and every weight checked against its shape.
+ * is rebuilt from the saved config (or, with `options.into`, the weights go into a model you built, such as
+ * a LoRA wrapper whose parameters are its adapters) and every weight is checked against its shape.
  *
  * @example
  * ```ts
@@ -189,7 +196,11 @@ function readFloats(path: string): Map<string, { shape: number[]; values: Float3
  * await trainer.fit();
  * ```
  */
-export function loadCheckpoint(path: string, which: 'latest' | 'best' = 'latest'): LoadedCheckpoint {
+export function loadCheckpoint(
+  path: string,
+  which: 'latest' | 'best' = 'latest',
+  options: LoadCheckpointOptions = {},
+): LoadedCheckpoint {
   const index = readIndex(path);
   const folder = index ? join(path, which === 'best' && index.best ? index.best : index.latest) : path;
   const statePath = join(folder, 'state.json');
@@ -200,12 +211,15 @@ export function loadCheckpoint(path: string, which: 'latest' | 'best' = 'latest'
       folder,
       `unknown checkpoint format ${JSON.stringify(state.format)} version ${state.version}`,
     );
+  if (options.into && options.into.kind !== state.kind)
+    throw new CheckpointError(folder, `holds a ${state.kind} model, not a ${options.into.kind}`);
   const model: LanguageModel =
-    state.kind === 'minigpt'
+    options.into ??
+    (state.kind === 'minigpt'
       ? new MiniGpt(state.config as never)
       : state.kind === 'lstm'
         ? new LstmLm(state.config as never)
-        : (undefined as never);
+        : (undefined as never));
   if (!model) throw new CheckpointError(folder, `unknown model kind ${JSON.stringify(state.kind)}`);
   try {
     const weights = readFloats(join(folder, 'model.safetensors'));
@@ -220,7 +234,7 @@ export function loadCheckpoint(path: string, which: 'latest' | 'best' = 'latest'
       variable.assign(tf.tensor(saved.values, variable.shape));
     }
   } catch (error) {
-    model.dispose();
+    if (!options.into) model.dispose();
     throw error;
   }
   return {

@@ -16,7 +16,7 @@ export interface Evaluation {
 /**
  * Mean next-token loss over consecutive, non-overlapping windows from the start of `source` (the same
  * windows every time, so evaluations compare), with perplexity and, given the text's UTF-8 bytes per
- * token, bits per byte.
+ * token, bits per byte. With `weights`, the mean is over the weighted tokens only.
  *
  * @example
  * ```ts
@@ -26,7 +26,14 @@ export interface Evaluation {
 export function evaluate(
   model: LanguageModel,
   source: TokenSource,
-  options: { batchSize: number; sequenceLength: number; maxBatches?: number; bytesPerToken?: number },
+  options: {
+    batchSize: number;
+    sequenceLength: number;
+    maxBatches?: number;
+    bytesPerToken?: number;
+    /** Per-token loss weights aligned with `source` (chat data: only the assistant's tokens count). */
+    weights?: TokenSource;
+  },
 ): Evaluation {
   const windows = Math.floor((source.length - 1) / options.sequenceLength);
   if (windows < 1)
@@ -45,11 +52,20 @@ export function evaluate(
       (_, row) => (b * options.batchSize + row) * options.sequenceLength,
     ).filter((offset) => offset + options.sequenceLength + 1 <= source.length);
     if (offsets.length === 0) break;
-    const batch = sampleBatch(source, offsets.length, options.sequenceLength, offsets);
-    const loss = tf.tidy(() => maskedCrossEntropy(model.logits(batch.inputs), batch.targets).dataSync()[0]!);
+    const batch = sampleBatch(source, offsets.length, options.sequenceLength, offsets, options.weights);
+    // Tokens that count in this batch: all of them, or the sum of their weights.
+    const counted = batch.weights
+      ? tf.tidy(() => batch.weights!.sum().dataSync()[0]!)
+      : offsets.length * options.sequenceLength;
+    const loss =
+      counted > 0
+        ? tf.tidy(
+            () => maskedCrossEntropy(model.logits(batch.inputs), batch.targets, batch.weights).dataSync()[0]!,
+          )
+        : 0;
     disposeBatch(batch);
-    nats += loss * offsets.length * options.sequenceLength;
-    tokens += offsets.length * options.sequenceLength;
+    nats += loss * counted;
+    tokens += counted;
   }
   const loss = nats / tokens;
   return {

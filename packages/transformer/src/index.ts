@@ -17,7 +17,7 @@ export {
   type LanguageModel,
   parameterCount,
 } from './language-model.js';
-export { linear } from './linear.js';
+export { frozenLinear, linear } from './linear.js';
 export { maskedCrossEntropy } from './loss.js';
 export { LstmLm } from './lstm-lm.js';
 export { MiniGpt } from './mini-gpt.js';

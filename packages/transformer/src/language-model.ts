@@ -11,6 +11,17 @@ export interface ForwardOptions {
    * as a quantized runtime does (ggml's CPU rounds them to Q8_0 before a quantized matmul). MiniGPT only.
    */
   readonly activations?: (rows: tf.Tensor2D) => tf.Tensor2D;
+  /**
+   * A low-rank update added to a named weight matmul's output: called with the weight's name (`blk.0.attn_q`,
+   * …, `output`) and the rows [tokens, in] entering it, returns [tokens, out] to add, or undefined for none.
+   * This is how LoRA adapters run without touching the base weights. MiniGPT only.
+   */
+  readonly adapter?: (name: string, rows: tf.Tensor2D) => tf.Tensor2D | undefined;
+  /**
+   * The weight matrices get no gradient (a frozen base under LoRA): their matmuls pass gradients to their
+   * inputs only, skipping the weight-gradient matmuls. MiniGPT only.
+   */
+  readonly frozenWeights?: boolean;
 }
 
 /**
@@ -31,15 +42,16 @@ export interface IncrementalDecoder {
  * ids. {@link MiniGpt} and {@link LstmLm} both implement it, so they share one training loop.
  */
 export interface LanguageModel {
-  readonly kind: 'minigpt' | 'lstm';
+  /** `lora`: a MiniGPT with trainable adapters (`@lm-stack/lora`), whose parameters are the adapters'. */
+  readonly kind: 'minigpt' | 'lstm' | 'lora';
   readonly vocabSize: number;
   readonly contextLength: number;
   /** Trainable parameters by name, in a fixed order (checkpoints and the optimizer rely on it). */
   readonly parameters: ReadonlyMap<string, tf.Variable>;
   /** Logits [batch, seq, vocab] for ids [batch, seq] (seq ≤ contextLength). */
   logits(ids: tf.Tensor2D, options?: ForwardOptions): tf.Tensor3D;
-  /** An incremental decoder for generation. */
-  decoder(): IncrementalDecoder;
+  /** An incremental decoder for generation; `options` apply to every step (e.g. an adapter). */
+  decoder(options?: ForwardOptions): IncrementalDecoder;
   /** Whether weight decay applies to a parameter (not to norms, biases or embeddings by default). */
   decays(name: string): boolean;
   /** The validated config, as saved in checkpoints. */

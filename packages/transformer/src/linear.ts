@@ -34,3 +34,24 @@ const matMulPlainGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
   a: tf.Tensor2D,
   b: tf.Tensor2D,
 ) => tf.Tensor2D;
+
+/**
+ * `x @ weight` for a weight that gets no gradient (a frozen base under LoRA): the gradient flows to x only
+ * (dX = dY · Wᵀ), so backpropagation skips the [in, out] weight gradient that {@link linear} always forms.
+ *
+ * @example
+ * ```ts
+ * const y = frozenLinear(tf.ones([2, 3, 4]), tf.ones([4, 5])); // [2, 3, 5]; no gradient for the weight
+ * ```
+ */
+export function frozenLinear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
+  const [inFeatures, outFeatures] = weight.shape;
+  const leading = x.shape.slice(0, -1);
+  const flat = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [rows, in]
+  // The weight is captured, not an input: the tape records one op of x alone.
+  const product = tf.customGrad(((a: tf.Tensor) => ({
+    value: tf.matMul(a as tf.Tensor2D, weight),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, weight.transpose()),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D) => tf.Tensor2D;
+  return product(flat).reshape([...leading, outFeatures]);
+}

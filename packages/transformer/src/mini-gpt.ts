@@ -2,15 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { requireReadyBackend } from './backend.js';
 import { type MiniGptConfig, type MiniGptConfigInput, parseMiniGptConfig } from './config.js';
 import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
-import { linear } from './linear.js';
+import { frozenLinear, linear as trainableLinear } from './linear.js';
 import { SeededRandom } from './random.js';
 import { rmsNorm } from './rms-norm.js';
 import { applyRope, ropeTables } from './rope.js';
 
-/** Per-forward helpers: dropout with this pass's seeds, and the weight matmul (with optional activation rounding). */
+/**
+ * Per-forward helpers: dropout with this pass's seeds, and the matmul with the named weight (with optional
+ * activation rounding and an adapter's low-rank update).
+ */
 interface Pass {
   drop(x: tf.Tensor): tf.Tensor;
-  project(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor;
+  project(x: tf.Tensor, name: string, weight: tf.Tensor2D): tf.Tensor;
 }
 
 /** Keys and values of the positions decoded so far, per layer: [1, kvHeads, length, headDim]. */
@@ -116,7 +119,7 @@ export class MiniGpt implements LanguageModel {
    * decoder.dispose();
    * ```
    */
-  decoder(): IncrementalDecoder {
+  decoder(options: ForwardOptions = {}): IncrementalDecoder {
     const cache: KvCache = { keys: [], values: [], length: 0 };
     const release = () => {
       for (const tensor of [...cache.keys, ...cache.values]) tensor.dispose();
@@ -133,7 +136,7 @@ export class MiniGpt implements LanguageModel {
           );
         const previous = [...cache.keys, ...cache.values];
         const logits = tf.tidy(() => {
-          const all = this.forward(tf.tensor2d([[...ids]], [1, ids.length], 'int32'), {}, cache);
+          const all = this.forward(tf.tensor2d([[...ids]], [1, ids.length], 'int32'), options, cache);
           return all.slice([0, ids.length - 1, 0], [1, 1, this.vocabSize]).reshape([this.vocabSize]);
         });
         for (const tensor of previous) tensor.dispose();
@@ -152,10 +155,16 @@ export class MiniGpt implements LanguageModel {
     let dropoutSeed = options.seed ?? 0;
     const pass: Pass = {
       drop: (x) => (options.training && dropout > 0 ? tf.dropout(x, dropout, undefined, dropoutSeed++) : x),
-      project: (x, weight) => {
-        if (!options.activations) return linear(x, weight);
-        const rows = options.activations(x.reshape([-1, weight.shape[0]]) as tf.Tensor2D);
-        return linear(rows, weight).reshape([...x.shape.slice(0, -1), weight.shape[1]]);
+      project: (x, name, weight) => {
+        const { activations, adapter } = options;
+        const linear = options.frozenWeights ? frozenLinear : trainableLinear;
+        if (!activations && !adapter) return linear(x, weight);
+        const [inFeatures, outFeatures] = weight.shape;
+        const rows = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [tokens, in]
+        let y = linear(activations ? activations(rows) : rows, weight); // [tokens, out]
+        const update = adapter?.(name, rows);
+        if (update) y = y.add(update);
+        return y.reshape([...x.shape.slice(0, -1), outFeatures]);
       },
     };
     let x = pass.drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
@@ -172,7 +181,7 @@ export class MiniGpt implements LanguageModel {
     const head = this.config.tieEmbeddings
       ? this.weight<tf.Rank.R2>('token_embd').transpose()
       : this.weight<tf.Rank.R2>('output');
-    return pass.project(x, head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
+    return pass.project(x, 'output', head as tf.Tensor2D) as tf.Tensor3D; // [batch, seq, vocab]
   }
 
   /** Causal self-attention with RoPE; k/v heads repeated for grouped-query attention. */
@@ -184,7 +193,9 @@ export class MiniGpt implements LanguageModel {
     const total = offset + seq;
     const headDim = dModel / nHeads;
     const heads = (name: string, count: number) =>
-      pass.project(x, this.weight(`${block}.${name}`)).reshape([batch, seq, count, headDim]) as tf.Tensor4D;
+      pass
+        .project(x, `${block}.${name}`, this.weight(`${block}.${name}`))
+        .reshape([batch, seq, count, headDim]) as tf.Tensor4D;
     const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin, offset).transpose([
       0, 2, 1, 3,
     ]); // [batch, heads, seq, headDim]
@@ -220,15 +231,18 @@ export class MiniGpt implements LanguageModel {
     const mixed = tf.matMul(pass.drop(tf.softmax(scores)), v); // [batch, heads, seq, headDim]
     return pass.project(
       mixed.transpose([0, 2, 1, 3]).reshape([batch, seq, dModel]),
+      `${block}.attn_output`,
       this.weight(`${block}.attn_output`),
     );
   }
 
   /** SwiGLU: down(silu(gate(x)) · up(x)). */
   private feedForward(x: tf.Tensor, block: string, pass: Pass): tf.Tensor {
-    const gate = pass.project(x, this.weight(`${block}.ffn_gate`));
-    const up = pass.project(x, this.weight(`${block}.ffn_up`));
-    return pass.project(gate.mul(gate.sigmoid()).mul(up), this.weight(`${block}.ffn_down`));
+    const matmul = (input: tf.Tensor, name: string) =>
+      pass.project(input, `${block}.${name}`, this.weight(`${block}.${name}`));
+    const gate = matmul(x, 'ffn_gate');
+    const up = matmul(x, 'ffn_up');
+    return matmul(gate.mul(gate.sigmoid()).mul(up), 'ffn_down');
   }
 
   decays(name: string): boolean {

@@ -1,5 +1,7 @@
+export { syncFolder, writeFileAtomic } from './atomic-file.js';
 export {
   CheckpointError,
+  type LoadCheckpointOptions,
   type LoadedCheckpoint,
   loadCheckpoint,
   type SaveCheckpointOptions,

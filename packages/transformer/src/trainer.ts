@@ -20,6 +20,8 @@ export interface TrainerOptions {
   /** Per-token loss weights aligned with `train` (chat data: 1 on assistant tokens, 0 elsewhere). */
   readonly trainWeights?: TokenSource;
   readonly validation?: TokenSource;
+  /** Per-token loss weights aligned with `validation` (chat data: the assistant-only mask). */
+  readonly validationWeights?: TokenSource;
   /** UTF-8 bytes per validation token, for bits per byte. */
   readonly validationBytesPerToken?: number;
   readonly batchSize: number;
@@ -109,6 +111,7 @@ export class Trainer {
   /** Whether dynamic loss scaling is on. */
   readonly scaling: boolean;
   private readonly variableNames = new Map<string, string>(); // tfjs variable name → parameter name
+  private readonly trainable: tf.Variable[];
 
   constructor(readonly options: TrainerOptions) {
     this.optimizer = new AdamW(
@@ -123,6 +126,7 @@ export class Trainer {
       ? ((typeof setting === 'object' ? setting.initialScale : undefined) ?? 2 ** 16)
       : 1;
     for (const [name, variable] of options.model.parameters) this.variableNames.set(variable.name, name);
+    this.trainable = [...options.model.parameters.values()];
   }
 
   private get sequenceLength(): number {
@@ -141,7 +145,7 @@ export class Trainer {
       );
       unscaled = tf.keep(loss.clone());
       return loss.mul(this.lossScale);
-    });
+    }, this.trainable); // only the model's parameters: a LoRA wrapper's frozen base gets no gradient
     const loss = unscaled!.dataSync()[0]!;
     unscaled!.dispose();
     value.dispose();
@@ -239,6 +243,7 @@ export class Trainer {
       batchSize: this.options.batchSize,
       sequenceLength: this.sequenceLength,
       maxBatches: this.options.evalBatches ?? 8,
+      ...(this.options.validationWeights ? { weights: this.options.validationWeights } : {}),
       ...(this.options.validationBytesPerToken
         ? { bytesPerToken: this.options.validationBytesPerToken }
         : {}),
