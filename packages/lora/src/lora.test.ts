@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BpeTokenizer } from '@lm-stack/tokenizer';
 import { MiniGpt } from '@lm-stack/transformer';
+import { exportGguf, importGguf } from '@lm-stack/transformer/node';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseModelHash } from './base-hash.js';
 import { readChatJsonl, splitChats } from './chat-data.js';
 import { LoraConfigError } from './errors.js';
 import { fineTune } from './fine-tune.js';
@@ -139,6 +141,25 @@ describe('LoRA adapters', () => {
     expect(report.trainableParameters).toBe(8 * (2 * (128 + 96 + 192 + 192) + 448));
     adapter.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
+  }, 120_000);
+
+  it('fine-tunes a base imported from GGUF, recognised as the same base', async () => {
+    await exportGguf(base, tokenizer, join(root, 'base.gguf'), { eos: '<|endoftext|>' });
+    const imported = await importGguf(join(root, 'base.gguf'));
+    expect(baseModelHash(imported.model)).toBe(baseModelHash(base)); // F32 export: the same weights
+    const { adapter, report } = await fineTune({
+      base: imported.model,
+      tokenizer: imported.tokenizer,
+      train: readChatJsonl(CHAT_FILE),
+      lora: { rank: 4 },
+      steps: 5,
+      batchSize: 2,
+      sequenceLength: 32,
+    });
+    expect(report.baseHash).toBe(baseModelHash(base));
+    expect(Number.isFinite(report.finalTrainLoss)).toBe(true);
+    adapter.dispose();
+    imported.model.dispose();
   }, 120_000);
 
   it('resumes a killed fine-tune from its checkpoint to the same adapter', async () => {
