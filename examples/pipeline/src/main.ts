@@ -1,0 +1,25 @@
+import { HELP, parseArguments } from './cli.js';
+import { GateError, runPipelineStages } from './pipeline.js';
+import { writeReport } from './report.js';
+
+const { config, help } = parseArguments(process.argv.slice(2));
+if (help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const started = performance.now();
+try {
+  const run = await runPipelineStages(config);
+  const report = await writeReport(config, run);
+  console.log(`\n${report}`);
+  console.log(
+    `\nreport: ${config.out}/report.txt, charts: ${config.out}/loss.svg (.png), manifest: ${config.out}/manifest.json` +
+      ` — ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  );
+} catch (error) {
+  if (error instanceof GateError) {
+    console.error(`\nevaluation gate failed: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
