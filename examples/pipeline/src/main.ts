@@ -21,5 +21,8 @@ try {
     console.error(`\nevaluation gate failed: ${error.message}`);
     process.exit(2);
   }
-  throw error;
+  // One clear line (the stack with DEBUG=1): tfjs's wasm module would otherwise print its whole source.
+  console.error(`\npipeline failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.DEBUG) console.error(error);
+  process.exit(1);
 }

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArguments } from './cli.js';
+import { sotuAddresses } from './default-corpus.js';
 import { GateError, runPipelineStages } from './pipeline.js';
 import { writeReport } from './report.js';
 import { fileSha256 } from './stage-cache.js';
@@ -65,4 +66,24 @@ describe('the pipeline end to end (micro preset: the same code path, a 30k-param
     );
     expect(existsSync(join(out, 'stages', 'pretrain.json'))).toBe(true);
   }, 120_000);
+
+  it("splits a user's single folder of files by file, so validation is never empty", async () => {
+    const data = join(out, 'my-texts');
+    mkdirSync(data);
+    // 30 files of real prose: 30 addresses up to the last full stop in their first 3,000 characters (the
+    // C4 line rule drops a line that does not end a sentence)
+    for (const [i, address] of sotuAddresses().slice(0, 30).entries())
+      writeFileSync(
+        join(data, `note-${i}.txt`),
+        address.text.slice(0, address.text.lastIndexOf('.', 3000) + 1),
+      );
+    const mine = { ...config, data, out: join(out, 'mine'), stages: ['corpus' as const] };
+    // Only the corpus stage is selected: the next stage has nothing to start from, and says so.
+    await expect(runPipelineStages(mine, silent)).rejects.toThrow(
+      'stage tokenizer is not selected and no earlier run finished it',
+    );
+    const record = JSON.parse(readFileSync(join(out, 'mine', 'stages', 'corpus.json'), 'utf8'));
+    expect(record.result.documents.validation).toBeGreaterThan(0);
+    expect(record.result.documents.train + record.result.documents.validation).toBeLessThanOrEqual(30);
+  }, 60_000);
 });

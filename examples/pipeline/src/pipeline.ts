@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '@lm-stack/corpus';
+import { readDocuments, runPipeline } from '@lm-stack/corpus';
 import {
   type ChatExample,
   fineTune,
@@ -96,24 +96,37 @@ export async function runPipelineStages(
 
   // 1. corpus: clean, filter, deduplicate, split by group (a president, ten chapters) into JSONL.
   const corpusDirectory = join(out, 'corpus');
+  const rawPath = join(out, 'raw', 'documents.jsonl');
   const corpus = await stage(
     'corpus',
     { data: config.data ?? 'default', stride: config.documentStride, v: 1 },
     async () => {
-      let inputs: string[];
-      if (config.data) inputs = [config.data];
-      else {
-        const raw = join(out, 'raw', 'default.jsonl');
-        mkdirSync(join(out, 'raw'), { recursive: true });
-        writeFileSync(raw, `${defaultCorpusLines(config.documentStride).join('\n')}\n`);
-        inputs = [raw];
-      }
+      mkdirSync(join(out, 'raw'), { recursive: true });
+      const lines: string[] = [];
+      if (config.data)
+        // Each of the user's files (or JSONL lines) its own group, so even one folder splits into train and
+        // validation.
+        for await (const document of readDocuments([config.data]))
+          lines.push(
+            JSON.stringify({
+              id: document.id,
+              source: document.source,
+              group: document.id,
+              text: document.text,
+            }),
+          );
+      else lines.push(...defaultCorpusLines(config.documentStride));
+      writeFileSync(rawPath, `${lines.join('\n')}\n`);
       const result = await runPipeline({
-        inputs,
+        inputs: [rawPath],
         directory: corpusDirectory,
         split: { ratios: { train: 0.9, validation: 0.1, test: 0 } },
         onProgress: (message) => log(`  ${message}`),
       });
+      if (result.splits.validation.documents === 0)
+        throw new Error(
+          `the validation split is empty (${result.splits.train.documents} training documents): give more documents`,
+        );
       return {
         result: {
           documents: { train: result.splits.train.documents, validation: result.splits.validation.documents },
@@ -142,7 +155,7 @@ export async function runPipelineStages(
       mkdirSync(join(out, 'tokenizer'), { recursive: true });
       writeFileSync(tokenizerPath, JSON.stringify(tokenizer.toJSON()));
       const packed = await runPipeline({
-        inputs: config.data ? [config.data] : [join(out, 'raw', 'default.jsonl')],
+        inputs: [rawPath],
         directory: corpusDirectory,
         split: { ratios: { train: 0.9, validation: 0.1, test: 0 } },
         pack: { tokenizer, shardTokens: 1_000_000, eos: '<|endoftext|>' },
