@@ -3,7 +3,8 @@ import type { MiniGpt } from '@lm-stack/transformer';
 import * as tf from '@tensorflow/tfjs';
 import { baseModelHash } from './base-hash.js';
 import { AdapterFormatError, AdapterMismatchError } from './errors.js';
-import { adaptedMatrices, LoraAdapter } from './lora-adapter.js';
+import { float32Copy } from './float-bytes.js';
+import { adaptedMatrices, disposeFactors, LoraAdapter } from './lora-adapter.js';
 import { LORA_TARGETS, type LoraTarget } from './lora-config.js';
 import { targetOf } from './module-names.js';
 
@@ -148,7 +149,7 @@ export async function loadGgufAdapter(path: string, base: MiniGpt): Promise<Lora
     if (info.dims.join(',') !== ne.join(','))
       throw new AdapterMismatchError(path, `tensor ${name} has ne [${info.dims}], this base needs [${ne}]`);
     const bytes = await readGgufTensorData(path, file, info);
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return float32Copy(bytes);
   };
   try {
     for (const { name, shape } of matrices) {
@@ -165,10 +166,7 @@ export async function loadGgufAdapter(path: string, base: MiniGpt): Promise<Lora
     }
     return LoraAdapter.fromFactors(base, config, hash, factors);
   } catch (error) {
-    for (const { a, b } of factors.values()) {
-      a.dispose();
-      b.dispose();
-    }
+    disposeFactors(factors);
     throw error;
   }
 }

@@ -10,6 +10,14 @@ export interface LoraPair {
   readonly b: tf.Variable;
 }
 
+/** Frees factors a loader built before it failed (an adapter owns them once made). */
+export function disposeFactors(factors: ReadonlyMap<string, { a: tf.Tensor; b: tf.Tensor }>): void {
+  for (const { a, b } of factors.values()) {
+    a.dispose();
+    b.dispose();
+  }
+}
+
 /** Base matrices (`blk.N.attn_q`, …, `output`) a config adapts, with their [in, out] shapes. */
 export function adaptedMatrices(
   base: MiniGpt,

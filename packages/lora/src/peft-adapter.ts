@@ -6,7 +6,8 @@ import { syncFolder, writeFileAtomic } from '@lm-stack/transformer/node';
 import * as tf from '@tensorflow/tfjs';
 import { baseModelHash } from './base-hash.js';
 import { AdapterFormatError, AdapterMismatchError, PickleAdapterError } from './errors.js';
-import { adaptedMatrices, LoraAdapter } from './lora-adapter.js';
+import { float32Copy } from './float-bytes.js';
+import { adaptedMatrices, disposeFactors, LoraAdapter } from './lora-adapter.js';
 import { LORA_TARGETS, type LoraTarget } from './lora-config.js';
 import { huggingFaceRowOrder, PEFT_MODULES, peftPrefix } from './module-names.js';
 
@@ -188,7 +189,7 @@ export async function loadPeftAdapter(directory: string, base: MiniGpt): Promise
         `tensor ${key} has shape [${info.shape}], this base needs [${shape}]`,
       );
     const bytes = readSafetensorsTensor(weightsPath, file, info);
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return float32Copy(bytes);
   };
   try {
     for (const { name, shape } of adaptedMatrices(base, { ...config, targets: ordered })) {
@@ -217,10 +218,7 @@ export async function loadPeftAdapter(directory: string, base: MiniGpt): Promise
     }
     return LoraAdapter.fromFactors(base, config, hash, factors);
   } catch (error) {
-    for (const { a, b } of factors.values()) {
-      a.dispose();
-      b.dispose();
-    }
+    disposeFactors(factors);
     throw error;
   }
 }

@@ -11,10 +11,14 @@ import * as tf from '@tensorflow/tfjs';
  * ```
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
+  return overRows(x, weight, (rows) => matMulPlainGrad(rows, weight));
+}
+
+/** Applies a [rows, in] → [rows, out] product to x [..., in], keeping its leading dimensions. */
+function overRows(x: tf.Tensor, weight: tf.Tensor2D, product: (rows: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
   const [inFeatures, outFeatures] = weight.shape;
   const leading = x.shape.slice(0, -1);
-  const flat = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [rows, in]
-  return matMulPlainGrad(flat, weight).reshape([...leading, outFeatures]);
+  return product(x.reshape([-1, inFeatures]) as tf.Tensor2D).reshape([...leading, outFeatures]);
 }
 
 const matMulPlainGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -45,13 +49,10 @@ const matMulPlainGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.Gra
  * ```
  */
 export function frozenLinear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
-  const [inFeatures, outFeatures] = weight.shape;
-  const leading = x.shape.slice(0, -1);
-  const flat = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [rows, in]
   // The weight is captured, not an input: the tape records one op of x alone.
   const product = tf.customGrad(((a: tf.Tensor) => ({
     value: tf.matMul(a as tf.Tensor2D, weight),
     gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, weight.transpose()),
   })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D) => tf.Tensor2D;
-  return product(flat).reshape([...leading, outFeatures]);
+  return overRows(x, weight, product);
 }
