@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dequantizeGgml, quantizeGgml } from '@lm-stack/quantize';
 import type { BpeTokenizer } from '@lm-stack/tokenizer';
-import { MiniGpt } from '@lm-stack/transformer';
-import { exportGguf } from '@lm-stack/transformer/node';
+import type { MiniGpt } from '@lm-stack/transformer';
+import { exportGguf, llamaCppCpuReference } from '@lm-stack/transformer/node';
 import * as tf from '@tensorflow/tfjs';
 import { type ControlledEvaluateInputItem, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,16 +71,25 @@ async function llamaLogits(model: string, scale: number): Promise<Float32Array[]
   return rows;
 }
 
-function compare(ours: Float32Array, theirs: Float32Array[]): { worst: number; agree: number } {
+/** Worst |ours − theirs| over all logits, positions whose every logit is within 1e-4, top-1 agreement. */
+function compare(
+  ours: Float32Array,
+  theirs: Float32Array[],
+): { worst: number; close: number; agree: number } {
   const vocab = tokenizer.vocabSize;
   let worst = 0;
+  let close = 0;
   let agree = 0;
   theirs.forEach((row, position) => {
     const mine = ours.subarray(position * vocab, (position + 1) * vocab);
-    for (let token = 0; token < vocab; token++) worst = Math.max(worst, Math.abs(mine[token]! - row[token]!));
+    let rowWorst = 0;
+    for (let token = 0; token < vocab; token++)
+      rowWorst = Math.max(rowWorst, Math.abs(mine[token]! - row[token]!));
+    if (rowWorst < 1e-4) close++;
+    worst = Math.max(worst, rowWorst);
     if (mine.indexOf(Math.max(...mine)) === row.indexOf(Math.max(...row))) agree++;
   });
-  return { worst, agree };
+  return { worst, close, agree };
 }
 
 describe('llama.cpp runs base + our GGUF adapter', () => {
@@ -109,33 +117,29 @@ describe('llama.cpp runs base + our GGUF adapter', () => {
   it('Q8_0 base: close to our forward pass on the dequantized base + adapter', async () => {
     const basePath = join(root, 'base-q8_0.gguf');
     await exportGguf(base, tokenizer, basePath, { eos: '<|endoftext|>', types: 'Q8_0' });
-    // Our reference: the base with every matrix rounded through Q8_0 (blocks along GGUF rows), adapter in F32.
-    const rounded = new MiniGpt(base.config);
-    for (const [name, variable] of base.parameters) {
-      const target = rounded.parameters.get(name)!;
-      if (variable.rank !== 2) {
-        target.assign(variable);
-        continue;
-      }
-      const [rows, columns] = variable.shape as [number, number];
-      const embedding = name === 'token_embd';
-      const values = tf.tidy(() => (embedding ? variable : variable.transpose()).dataSync() as Float32Array);
-      const back = dequantizeGgml('Q8_0', quantizeGgml('Q8_0', values), values.length);
-      target.assign(
-        tf.tidy(() =>
-          embedding ? tf.tensor2d(back, [rows, columns]) : tf.tensor2d(back, [columns, rows]).transpose(),
-        ),
-      );
-    }
-    const ours = logitsOf(new LoraModel(rounded, [{ adapter }], null), ids);
-    const { worst, agree } = compare(ours, await llamaLogits(basePath, 1));
-    console.log(
-      `Q8_0 base + adapter: max |ours on dequantized weights − llama.cpp| ${worst.toExponential(2)} (llama.cpp also rounds activations to Q8_0); top-1 agreement ${agree}/40`,
+    // Our reference: what ggml's CPU computes for the Q8_0 base (matrices rounded through Q8_0, activations
+    // rounded to Q8_0 before each base matmul, RMSNorm summed in double); the adapter's own matmuls are F32.
+    const cpu = llamaCppCpuReference(base, 'Q8_0');
+    const reference = new LoraModel(cpu.model, [{ adapter }], null);
+    const ours = tf.tidy(
+      () =>
+        reference
+          .logits(tf.tensor2d([ids], [1, ids.length], 'int32'), cpu.options)
+          .dataSync() as Float32Array,
     );
-    rounded.dispose();
-    // Measured 4.3e-2: Q8_0 activation rounding (not emulated here) moves logits by a few 1e-2, while a
-    // missing or wrongly laid-out adapter moves them by more than 1 (the F32 test: up to 2.4 at scale 1).
-    expect(worst).toBeLessThan(0.1);
-    expect(agree).toBeGreaterThanOrEqual(36);
+    const { worst, close, agree } = compare(ours, await llamaLogits(basePath, 1));
+    console.log(
+      `Q8_0 base + adapter: ${close}/40 positions within 1e-4 of ours on ggml's CPU arithmetic, worst ${worst.toExponential(2)}; top-1 agreement ${agree}/40`,
+    );
+    cpu.model.dispose();
+    // Measured: 38/40 positions within 1e-5; positions 9 and 29 off by 2.7e-3 and 5.6e-3. The adapter's F32
+    // matmuls sum in another order than ggml's (one ulp), which here moves one Q8_0 activation block's F16
+    // scale by a step at those two positions — a flip of the same kind as the one ggmlRmsNorm removes, but
+    // in ggml's SIMD F32 dot order, which is not emulated. Before the activations and RMSNorm were computed as
+    // ggml does, every position was off, by up to 4.3e-2. A missing or wrongly laid-out adapter moves logits
+    // by more than 1 (the F32 test: up to 2.4 at scale 1).
+    expect(close).toBeGreaterThanOrEqual(36);
+    expect(worst).toBeLessThan(2e-2);
+    expect(agree).toBe(40);
   }, 120_000);
 });

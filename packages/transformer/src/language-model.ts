@@ -10,7 +10,13 @@ export interface ForwardOptions {
    * Applied to the rows [tokens, in] entering every weight matmul: lets a reference pass round activations
    * as a quantized runtime does (ggml's CPU rounds them to Q8_0 before a quantized matmul). MiniGPT only.
    */
-  readonly activations?: (rows: tf.Tensor2D) => tf.Tensor2D;
+  readonly activations?: (rows: tf.Tensor2D, name: string) => tf.Tensor2D;
+  /**
+   * Replaces RMSNorm (x [.., dModel], weight [dModel], eps → x / sqrt(mean(x²) + eps) · weight), so a
+   * reference pass can reproduce another runtime's arithmetic: ggml sums the squares in double, and a one-ulp
+   * change in a row's largest value can move the F16 scale of its Q8_0 activation block. MiniGPT only.
+   */
+  readonly rmsNorm?: (x: tf.Tensor, weight: tf.Tensor1D, eps: number) => tf.Tensor;
   /**
    * A low-rank update added to a named weight matmul's output: called with the weight's name (`blk.0.attn_q`,
    * …, `output`) and the rows [tokens, in] entering it, returns [tokens, out] to add, or undefined for none.

@@ -161,23 +161,26 @@ export class MiniGpt implements LanguageModel {
         if (!activations && !adapter) return linear(x, weight);
         const [inFeatures, outFeatures] = weight.shape;
         const rows = x.reshape([-1, inFeatures]) as tf.Tensor2D; // [tokens, in]
-        let y = linear(activations ? activations(rows) : rows, weight); // [tokens, out]
+        let y = linear(activations ? activations(rows, name) : rows, weight); // [tokens, out]
         const update = adapter?.(name, rows);
         if (update) y = y.add(update);
         return y.reshape([...x.shape.slice(0, -1), outFeatures]);
       },
     };
+    const normalize = options.rmsNorm ?? rmsNorm;
     let x = pass.drop(tf.gather(this.weight<tf.Rank.R2>('token_embd'), ids)); // [batch, seq, dModel]
     for (let layer = 0; layer < nLayers; layer++) {
       const block = `blk.${layer}`;
       x = x.add(
-        pass.drop(this.attention(rmsNorm(x, this.weight(`${block}.attn_norm`), normEps), layer, pass, cache)),
+        pass.drop(
+          this.attention(normalize(x, this.weight(`${block}.attn_norm`), normEps), layer, pass, cache),
+        ),
       );
       x = x.add(
-        pass.drop(this.feedForward(rmsNorm(x, this.weight(`${block}.ffn_norm`), normEps), block, pass)),
+        pass.drop(this.feedForward(normalize(x, this.weight(`${block}.ffn_norm`), normEps), block, pass)),
       );
     }
-    x = rmsNorm(x, this.weight('output_norm'), normEps);
+    x = normalize(x, this.weight('output_norm'), normEps);
     const head = this.config.tieEmbeddings
       ? this.weight<tf.Rank.R2>('token_embd').transpose()
       : this.weight<tf.Rank.R2>('output');

@@ -16,5 +16,6 @@ export {
   rotateHalfRows,
 } from './hugging-face.js';
 export { GgufImportError, importGguf } from './import-gguf.js';
+export { llamaCppCpuReference } from './llama-cpp-reference.js';
 export { type ModelfileOptions, modelfile, writeModelfile } from './modelfile.js';
 export { shardTokens } from './shard-tokens.js';

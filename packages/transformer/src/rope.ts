@@ -18,14 +18,19 @@ export function ropeTables(
 ): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
   const cos = new Float32Array(contextLength * headDim);
   const sin = new Float32Array(contextLength * headDim);
-  for (let position = 0; position < contextLength; position++)
-    for (let i = 0; i < headDim / 2; i++) {
-      const angle = position * base ** ((-2 * i) / headDim);
+  // ggml-cpu ops.cpp, ggml_rope_cache_init: θ starts at the position and is multiplied by
+  // powf(base, −2 / headDim) once per pair, in float32. Computing the same float32 angles (rather than
+  // pos · base^(−2i/d) in float64) keeps the rotated keys identical to llama.cpp's at long positions.
+  const thetaScale = Math.fround(Math.fround(base) ** Math.fround(-2 / headDim));
+  for (let position = 0; position < contextLength; position++) {
+    let angle = Math.fround(position);
+    for (let i = 0; i < headDim / 2; i++, angle = Math.fround(angle * thetaScale)) {
       const at = position * headDim + 2 * i;
       cos[at] = cos[at + 1] = Math.cos(angle);
       sin[at] = -Math.sin(angle);
       sin[at + 1] = Math.sin(angle);
     }
+  }
   return { cos: tf.tensor2d(cos, [contextLength, headDim]), sin: tf.tensor2d(sin, [contextLength, headDim]) };
 }
 
