@@ -2,7 +2,7 @@
  * Generation speed, batch 1, 128 new tokens after an 8-token prompt, greedy: ours (KV cache, on each tfjs
  * backend timed) against llama.cpp (node-llama-cpp, one thread, F32 KV cache) running our GGUF export of the
  * same weights, in the same run. Prints `ratio generate-<config> <ours/llama.cpp>`.
- * Run: pnpm --filter @lm-stack/transformer bench
+ * Run: pnpm bench:generate
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { BpeTokenizer } from '@lm-stack/tokenizer';
 import { getLlama, type Token } from 'node-llama-cpp';
 import { readSharedCorpus } from '../../../scripts/shared-corpus.js';
-import { generate, MiniGpt, type MiniGptConfigInput, selectBackend } from '../src/index.js';
+import {
+  generate,
+  MiniGpt,
+  type MiniGptConfigInput,
+  registerFastKernels,
+  restoreTfjsKernels,
+  selectBackend,
+} from '../src/index.js';
 import { exportGguf } from '../src/node.js';
 
 const CONFIGS: Record<string, MiniGptConfigInput> = {
@@ -38,14 +45,20 @@ for (const [name, config] of Object.entries(CONFIGS)) {
   const path = join(directory, `${name}.gguf`);
   await exportGguf(model, tokenizer, path);
 
-  // Warm-up: three full runs (the JIT settles after about three; a cold first run is 2–3× slower).
-  for (let round = 0; round < 3; round++)
-    for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }));
-  let start = performance.now();
-  let count = 0;
-  for await (const { id } of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }))
-    if (id >= 0) count++;
-  const ours = count / ((performance.now() - start) / 1000);
+  /** Tokens per second of our generation; warm-up: three full runs (the JIT settles after about three). */
+  const ourRate = async () => {
+    for (let round = 0; round < 3; round++)
+      for await (const _ of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }));
+    const begin = performance.now();
+    let count = 0;
+    for await (const { id } of generate(model, tokenizer, prompt, { temperature: 0, maxTokens: NEW_TOKENS }))
+      if (id >= 0) count++;
+    return count / ((performance.now() - begin) / 1000);
+  };
+  restoreTfjsKernels();
+  const tfjsKernels = await ourRate();
+  registerFastKernels();
+  const ours = await ourRate();
 
   const loaded = await llama.loadModel({ modelPath: path });
   const context = await loaded.createContext({
@@ -56,7 +69,7 @@ for (const [name, config] of Object.entries(CONFIGS)) {
     flashAttention: false,
   });
   const sequence = context.getSequence();
-  start = performance.now();
+  const start = performance.now();
   let generated = 0;
   for await (const _ of sequence.evaluate(prompt as Token[], { temperature: 0 }))
     if (++generated >= NEW_TOKENS) break;
@@ -67,7 +80,8 @@ for (const [name, config] of Object.entries(CONFIGS)) {
   rows.push({
     config: name,
     vocabulary: tokenizer.vocabSize,
-    'ours (wasm) tokens/s': Math.round(ours),
+    'wasm, tfjs kernels': Math.round(tfjsKernels),
+    'wasm + lm-stack kernels (ours)': Math.round(ours),
     'llama.cpp tokens/s': Math.round(theirs),
   });
   ratios.push(`ratio generate-${name} ${(ours / theirs).toFixed(3)}`);

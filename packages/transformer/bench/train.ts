@@ -1,8 +1,8 @@
 /**
  * Training throughput of the reference configs (forward + backward + clip + AdamW per step, synthetic
- * tokens, one thread) on each tfjs backend present, with PyTorch in the same run when
- * `/usr/bin/python3 -c "import torch"` works: prints `ratio train-<config> <ours/torch>`.
- * Run: pnpm --filter @lm-stack/transformer bench   (LM_STACK_BENCH_CPU=1 also times the slow cpu backend)
+ * tokens, one thread) on the wasm backend with lm-stack's kernels and with tfjs's own, with PyTorch in the
+ * same run when `/usr/bin/python3 -c "import torch"` works: prints `ratio train-<config> <ours/torch>`.
+ * Run: pnpm bench:train   (LM_STACK_BENCH_CPU=1 also times the slow cpu backend)
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +12,7 @@ import {
   LstmLm,
   MiniGpt,
   parameterCount,
+  restoreTfjsKernels,
   selectBackend,
   Trainer,
 } from '../src/index.js';
@@ -61,14 +62,22 @@ function tokensPerSecond(
 
 const rows: Array<Record<string, string | number>> = [];
 const ours = new Map<string, number>();
-const backends: Array<'wasm' | 'cpu'> = process.env.LM_STACK_BENCH_CPU ? ['wasm', 'cpu'] : ['wasm'];
-for (const backend of backends) {
-  await selectBackend(backend);
+// lm-stack's kernels (the default), then tfjs's own wasm kernels for comparison, then optionally tfjs cpu.
+const runs: Array<{ label: string; backend: 'wasm' | 'cpu'; fast: boolean }> = [
+  { label: 'wasm + lm-stack kernels', backend: 'wasm', fast: true },
+  { label: 'wasm, tfjs kernels', backend: 'wasm', fast: false },
+  ...(process.env.LM_STACK_BENCH_CPU
+    ? [{ label: 'cpu, tfjs kernels', backend: 'cpu' as const, fast: false }]
+    : []),
+];
+for (const { label, backend, fast } of runs) {
+  await selectBackend(backend); // registers lm-stack's kernels
+  if (!fast) restoreTfjsKernels();
   for (const [name, { batch, make }] of Object.entries(CONFIGS)) {
     if (backend === 'cpu' && name === 'small') continue; // minutes per step
     const { rate, parameters } = tokensPerSecond(make, batch, backend === 'cpu' ? 1 : 5);
-    rows.push({ config: name, backend, parameters, 'tokens/s': Math.round(rate) });
-    if (backend === 'wasm') ours.set(name, rate);
+    rows.push({ config: name, backend: label, parameters, 'tokens/s': Math.round(rate) });
+    if (fast) ours.set(name, rate);
   }
 }
 await selectBackend();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { adamWKernel } from './adamw-kernel.js';
 
 /** AdamW's hyperparameters (PyTorch's defaults, except weight decay 0.1 as in GPT training). */
 export interface AdamWOptions {
@@ -66,8 +67,25 @@ export class AdamW {
         if (!gradient) continue;
         const m = this.first.get(name)!;
         const v = this.second.get(name)!;
+        const decays = this.weightDecay > 0 && this.decays(name);
+        const fused = adamWKernel(parameter, m, v, gradient, {
+          learningRate,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps: this.eps,
+          decay: decays ? 1 - learningRate * this.weightDecay : 1,
+          correction1,
+          correction2,
+        });
+        if (fused) {
+          // one kernel on wasm and cpu after registerFastKernels
+          parameter.assign(fused[0]);
+          m.assign(fused[1]);
+          v.assign(fused[2]);
+          continue;
+        }
         let value: tf.Tensor = parameter;
-        if (this.weightDecay > 0 && this.decays(name)) value = value.mul(1 - learningRate * this.weightDecay);
+        if (decays) value = value.mul(1 - learningRate * this.weightDecay);
         m.assign(m.mul(this.beta1).add(gradient.mul(1 - this.beta1)));
         v.assign(v.mul(this.beta2).add(gradient.square().mul(1 - this.beta2)));
         const denominator = v.sqrt().div(Math.sqrt(correction2)).add(this.eps);

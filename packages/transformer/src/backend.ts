@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { BackendUnavailableError } from './errors.js';
+import { registerFastKernels } from './fast-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { compileKernels } from './wasm-module.js';
 
 /** The tfjs backends lm-stack trains on. */
 export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -48,6 +50,10 @@ async function activate(name: BackendName): Promise<void> {
     );
   if (name === 'webgl' && isNode) throw new BackendUnavailableError(name, 'runs only in browsers');
   if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm' || name === 'cpu') {
+    await compileKernels(); // asynchronously: browsers refuse to compile modules over 4 KB synchronously
+    registerFastKernels(); // tfjs's kernels stay where WebAssembly SIMD is missing
+  }
   if (!(await tf.setBackend(name)))
     throw new BackendUnavailableError(name, 'failed to initialise on this platform');
   await tf.ready();

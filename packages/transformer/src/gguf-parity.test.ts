@@ -159,11 +159,20 @@ describe('GGUF export', () => {
       console.log(
         `${type} export: ${close}/${ids.length} positions within 1e-3 of ours on rounded weights and activations (worst ${worst.toExponential(2)}); top-1 agreement with F32 ${agree}/${ids.length}`,
       );
-      // Measured: Q8_0, Q4_0 and mixed within 9.5e-7 at all 40 positions (llama.cpp's Q8_0 logits move by up to
-      // 4e-2 from the F32 model's). Without the activation rounding every position is off by ~2e-2; with it but
-      // tfjs's float32 RMSNorm, Q8_0 was off by up to 3.6e-2 from position 30 on (see ggmlRmsNorm).
-      expect(close).toBe(ids.length);
-      expect(worst).toBeLessThan(1e-4);
+      // Measured: Q8_0 and Q4_0 within 2.9e-6 at all 40 positions (llama.cpp's Q8_0 logits move by up to 4e-2
+      // from the F32 model's). Without the activation rounding every position is off by ~2e-2; with it but
+      // tfjs's float32 RMSNorm, Q8_0 was off by up to 3.6e-2 from position 30 on (see llamaCppCpuReference).
+      // F16 activations round at 2^-11 instead of 1/127 of a block's largest value, so a one-ulp difference
+      // in a float32 sum (our GEMM and ggml add in different orders) moves a value across an F16 rounding
+      // midpoint about 16 times as often. Measured 40/40 (2.9e-6); 38/40 (two positions 1e-2 off) was seen
+      // while RMSNorm still summed in float32, so the bound leaves room for such a flip.
+      if (type === 'mixed') {
+        expect(close).toBeGreaterThanOrEqual(36);
+        expect(worst).toBeLessThan(5e-2);
+      } else {
+        expect(close).toBe(ids.length);
+        expect(worst).toBeLessThan(1e-4);
+      }
       expect(agree / ids.length).toBeGreaterThan(0.8);
     }
   }, 60_000);

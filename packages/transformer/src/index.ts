@@ -10,6 +10,7 @@ export {
 } from './config.js';
 export { BackendUnavailableError, ConfigError, TrainingDivergedError, TransformerError } from './errors.js';
 export { type Evaluation, evaluate } from './evaluate.js';
+export { registerFastKernels, restoreTfjsKernels } from './fast-kernels.js';
 export { type GeneratedToken, type GenerateOptions, generate, generateChat } from './generate.js';
 export {
   type ForwardOptions,
@@ -23,7 +24,7 @@ export { LstmLm } from './lstm-lm.js';
 export { MiniGpt } from './mini-gpt.js';
 export { SeededRandom } from './random.js';
 export { rmsNorm } from './rms-norm.js';
-export { applyRope, ropeTables } from './rope.js';
+export { applyRope, ropeHeads, ropeTables } from './rope.js';
 export { type SamplingOptions, sampleToken } from './sampling.js';
 export { type LearningRateSchedule, learningRateAt } from './schedule.js';
 export { arrayTokens, type Batch, disposeBatch, sampleBatch, type TokenSource } from './token-data.js';

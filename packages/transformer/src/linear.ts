@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasFastMatMul } from './fast-kernels.js';
 
 /**
- * `x @ weight` for x [..., in] and weight [in, out], with a gradient made only of plain, untransposed 2-D
- * matmuls (the transposes are explicit ops): the wasm backend's XNNPACK path takes only that form, and is
- * 10–30× slower on `transposeA`/`transposeB` matmuls, which tfjs's own matMul gradient uses.
+ * `x @ weight` for x [..., in] and weight [in, out]. With lm-stack's GEMM (`registerFastKernels`), tfjs's own
+ * matMul and gradient; otherwise a gradient made only of plain, untransposed 2-D matmuls (the transposes
+ * are explicit ops): the wasm backend's XNNPACK path takes only that form, and is 10–30× slower on
+ * `transposeA`/`transposeB` matmuls, which tfjs's own matMul gradient uses.
  *
  * @example
  * ```ts
@@ -11,7 +13,9 @@ import * as tf from '@tensorflow/tfjs';
  * ```
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
-  return overRows(x, weight, (rows) => matMulPlainGrad(rows, weight));
+  return overRows(x, weight, (rows) =>
+    hasFastMatMul() ? (rows.matMul(weight) as tf.Tensor2D) : matMulPlainGrad(rows, weight),
+  );
 }
 
 /** Applies a [rows, in] → [rows, out] product to x [..., in], keeping its leading dimensions. */
@@ -52,7 +56,10 @@ export function frozenLinear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
   // The weight is captured, not an input: the tape records one op of x alone.
   const product = tf.customGrad(((a: tf.Tensor) => ({
     value: tf.matMul(a as tf.Tensor2D, weight),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, weight.transpose()),
+    gradFunc: (dy: tf.Tensor) =>
+      hasFastMatMul()
+        ? tf.matMul(dy as tf.Tensor2D, weight, false, true)
+        : tf.matMul(dy as tf.Tensor2D, weight.transpose()),
   })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D) => tf.Tensor2D;
   return overRows(x, weight, product);
 }

@@ -5,7 +5,7 @@ import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './langua
 import { frozenLinear, linear as trainableLinear } from './linear.js';
 import { SeededRandom } from './random.js';
 import { rmsNorm } from './rms-norm.js';
-import { applyRope, ropeTables } from './rope.js';
+import { ropeHeads, ropeTables } from './rope.js';
 
 /**
  * Per-forward helpers: dropout with this pass's seeds, and the matmul with the named weight (with optional
@@ -199,12 +199,8 @@ export class MiniGpt implements LanguageModel {
       pass
         .project(x, `${block}.${name}`, this.weight(`${block}.${name}`))
         .reshape([batch, seq, count, headDim]) as tf.Tensor4D;
-    const q = applyRope(heads('attn_q', nHeads), this.rope.cos, this.rope.sin, offset).transpose([
-      0, 2, 1, 3,
-    ]); // [batch, heads, seq, headDim]
-    let k = applyRope(heads('attn_k', this.kvHeads), this.rope.cos, this.rope.sin, offset).transpose([
-      0, 2, 1, 3,
-    ]);
+    const q = ropeHeads(heads('attn_q', nHeads), this.rope.cos, this.rope.sin, offset); // [batch, heads, seq, headDim]
+    let k: tf.Tensor = ropeHeads(heads('attn_k', this.kvHeads), this.rope.cos, this.rope.sin, offset);
     let v = heads('attn_v', this.kvHeads).transpose([0, 2, 1, 3]);
     if (cache) {
       // [batch, kvHeads, offset + seq, headDim]: the cached positions, then the new ones

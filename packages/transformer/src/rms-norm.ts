@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { rmsNormKernel } from './rms-norm-kernel.js';
 
 /**
  * RMSNorm over the last axis (Zhang & Sennrich 2019; llama.cpp's `rms_norm` then a multiply by the weight):
@@ -10,6 +11,8 @@ import type * as tf from '@tensorflow/tfjs';
  * ```
  */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  const fused = rmsNormKernel(x, weight, eps); // one kernel on wasm and cpu after registerFastKernels
+  if (fused) return fused;
   const meanSquare = x.square().mean(-1, true);
   return x.mul(meanSquare.add(eps).rsqrt()).mul(weight);
 }

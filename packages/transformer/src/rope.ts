@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasRopeKernel, ropeHeadsKernel } from './rope-kernel.js';
 
 /**
  * Rotary position tables in llama.cpp's convention (`LLAMA_ROPE_TYPE_NORM`): adjacent pairs (2i, 2i+1) of a
@@ -59,4 +60,19 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, of
   const c = cos.slice([offset, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
   const s = sin.slice([offset, 0], [seq, headDim]).reshape([1, seq, 1, headDim]);
   return x.mul(c).add(swapPairs(x).mul(s)) as tf.Tensor4D;
+}
+
+/**
+ * RoPE on x [batch, seq, heads, headDim] (positions from `offset`), returned as [batch, heads, seq, headDim]
+ * for attention: one fused kernel on the wasm and cpu backends (after `registerFastKernels`), `applyRope` and
+ * a transpose elsewhere. Same values either way.
+ *
+ * @example
+ * ```ts
+ * const q = ropeHeads(queries, cos, sin); // [batch, seq, heads, headDim] → [batch, heads, seq, headDim]
+ * ```
+ */
+export function ropeHeads(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, offset = 0): tf.Tensor4D {
+  if (hasRopeKernel()) return ropeHeadsKernel(x, cos, sin, offset);
+  return applyRope(x, cos, sin, offset).transpose([0, 2, 1, 3]) as tf.Tensor4D;
 }

@@ -1,0 +1,316 @@
+import { fc, test } from '@fast-check/vitest';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasFastMatMul, registerFastKernels, restoreTfjsKernels } from './fast-kernels.js';
+import {
+  AdamW,
+  applyRope,
+  arrayTokens,
+  LstmLm,
+  MiniGpt,
+  rmsNorm,
+  ropeHeads,
+  ropeTables,
+  SeededRandom,
+  selectBackend,
+  Trainer,
+} from './index.js';
+import { lstmCell } from './lstm-cell.js';
+import { type GemmShape, wasmGemm } from './wasm-gemm.js';
+
+afterAll(async () => {
+  await selectBackend('cpu'); // leaves the fast kernels registered, as selectBackend does everywhere else
+});
+
+/** Values of op(A)·op(B) summed in float64, the reference for the float32 kernels. */
+function reference(a: Float32Array, b: Float32Array, shape: GemmShape): Float64Array {
+  const { batches, m, n, k, transposeA, transposeB, batchedA, batchedB } = shape;
+  const out = new Float64Array(batches * m * n);
+  for (let batch = 0; batch < batches; batch++) {
+    const aBase = batchedA ? batch * m * k : 0;
+    const bBase = batchedB ? batch * k * n : 0;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let total = 0;
+        for (let p = 0; p < k; p++)
+          total +=
+            a[aBase + (transposeA ? p * m + i : i * k + p)]! *
+            b[bBase + (transposeB ? j * k + p : p * n + j)]!;
+        out[(batch * m + i) * n + j] = total;
+      }
+  }
+  return out;
+}
+
+const random = new SeededRandom(5);
+const values = (length: number) => Float32Array.from({ length }, () => random.next() * 2 - 1);
+
+// Sizes around the kernel's edges: tiles of 4 × 8, rows in blocks of 128, depth in slices of 256, and the
+// one-to-three-row path for generation.
+const size = fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 140 }));
+const depth = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(255, 256, 257, 600));
+
+describe('WebAssembly SIMD GEMM', () => {
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 3 }),
+      size,
+      size,
+      depth,
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+    ],
+    {
+      numRuns: 60,
+    },
+  )(
+    'equals float64 op(A)·op(B) within float32 rounding, every transpose and broadcast',
+    (batches, m, n, k, transposeA, transposeB, broadcastA, broadcastB) => {
+      const shape: GemmShape = {
+        batches,
+        m,
+        n,
+        k,
+        transposeA,
+        transposeB,
+        batchedA: !broadcastA,
+        batchedB: !broadcastB,
+      };
+      const a = values((broadcastA ? 1 : batches) * m * k);
+      const b = values((broadcastB ? 1 : batches) * k * n);
+      const out = new Float32Array(batches * m * n).fill(Number.NaN);
+      wasmGemm(a, b, out, shape);
+      const expected = reference(a, b, shape);
+      // Each term |a·b| ≤ 1: k float32 additions drift by at most about k · 2^-24 · k.
+      const tolerance = 1e-6 * k * Math.max(1, k / 64);
+      for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - expected[i]!)).toBeLessThan(tolerance);
+    },
+  );
+
+  it('serves tf.matMul on the wasm backend (in its heap) and the cpu backend, same values as tfjs', async () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[3, 70, 33], [3, 33, 45], false, false], // batched
+      [[2, 4, 33, 70], [2, 4, 45, 70], false, true], // attention scores: q · kᵀ
+      [[130, 9], [130, 300], true, false], // weight gradient: xᵀ · dy
+      [[1, 260], [7, 260], false, true], // one token
+      [[5, 17], [3, 17, 6], false, false], // one matrix against a batch
+    ];
+    const inputs = cases.map(([aShape, bShape]) => [
+      values(aShape.reduce((x, y) => x * y)),
+      values(bShape.reduce((x, y) => x * y)),
+    ]);
+    const products = () =>
+      cases.map(([aShape, bShape, transposeA, transposeB], i) =>
+        tf.tidy(() => {
+          const a = tf.tensor(inputs[i]![0]!, aShape);
+          const b = tf.tensor(inputs[i]![1]!, bShape);
+          const product = tf.matMul(a, b, transposeA, transposeB);
+          return { shape: product.shape, data: product.dataSync() as Float32Array };
+        }),
+      );
+    await selectBackend('cpu');
+    restoreTfjsKernels();
+    expect(hasFastMatMul()).toBe(false);
+    const tfjs = products();
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await selectBackend(backend);
+      expect(hasFastMatMul()).toBe(true);
+      for (const [i, { shape, data }] of products().entries()) {
+        expect(shape).toEqual(tfjs[i]!.shape);
+        let worst = 0;
+        for (let j = 0; j < data.length; j++) worst = Math.max(worst, Math.abs(data[j]! - tfjs[i]!.data[j]!));
+        expect(worst).toBeLessThan(1e-4);
+      }
+    }
+  });
+});
+
+describe('fused RoPE kernel', () => {
+  it('gives the values and gradient of applyRope + transpose, at an offset too', async () => {
+    const { cos, sin } = ropeTables(16, 8, 10_000);
+    const x = tf.tensor4d(values(2 * 5 * 3 * 8), [2, 5, 3, 8]);
+    const weights = tf.tensor4d(values(2 * 3 * 5 * 8), [2, 3, 5, 8]); // a loss Σ w · rope(x) with an uneven gradient
+    const run = (fused: boolean) => {
+      if (fused) registerFastKernels();
+      else restoreTfjsKernels();
+      const f = (input: tf.Tensor) =>
+        (fused
+          ? ropeHeads(input as tf.Tensor4D, cos, sin, 7)
+          : applyRope(input as tf.Tensor4D, cos, sin, 7).transpose([0, 2, 1, 3])
+        )
+          .mul(weights)
+          .sum();
+      return tf.tidy(() => {
+        const { value, grad } = tf.valueAndGrad(f)(x);
+        const rotated = fused ? ropeHeads(x, cos, sin, 7) : applyRope(x, cos, sin, 7).transpose([0, 2, 1, 3]);
+        return {
+          value: value.dataSync()[0]!,
+          grad: grad.dataSync() as Float32Array,
+          rotated: rotated.dataSync() as Float32Array,
+        };
+      });
+    };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await selectBackend(backend);
+      const composite = run(false);
+      const fused = run(true);
+      expect(Math.abs(fused.value - composite.value)).toBeLessThan(1e-5);
+      for (let i = 0; i < fused.rotated.length; i++)
+        expect(Math.abs(fused.rotated[i]! - composite.rotated[i]!)).toBeLessThan(1e-6);
+      for (let i = 0; i < fused.grad.length; i++)
+        expect(Math.abs(fused.grad[i]! - composite.grad[i]!)).toBeLessThan(1e-6);
+    }
+    for (const tensor of [cos, sin, x, weights]) tensor.dispose();
+  });
+});
+
+/** Value and input gradients of Σ w · f(inputs), with lm-stack's kernels on or off. */
+function valueAndGradients(
+  fused: boolean,
+  f: (...inputs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+): { value: Float32Array; gradients: Float32Array[] } {
+  if (fused) registerFastKernels();
+  else restoreTfjsKernels();
+  return tf.tidy(() => {
+    const out = f(...inputs);
+    const upstream = new SeededRandom(9); // the same uneven upstream gradient for both runs
+    const weights = tf.tensor(
+      Float32Array.from({ length: out.size }, () => upstream.next() - 0.5),
+      out.shape,
+    );
+    const gradients = tf.grads((...args: tf.Tensor[]) =>
+      f(...args)
+        .mul(weights)
+        .sum(),
+    )(inputs);
+    return {
+      value: out.dataSync() as Float32Array,
+      gradients: gradients.map((gradient) => gradient.dataSync() as Float32Array),
+    };
+  });
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance: number): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  expect(worst).toBeLessThan(tolerance);
+}
+
+describe('fused RMSNorm, LSTM cell and AdamW kernels', () => {
+  it('RMSNorm: values and the gradients of x and the weight equal the tfjs composite', async () => {
+    const x = tf.tensor3d(values(2 * 5 * 12), [2, 5, 12]);
+    const weight = tf.tensor1d(values(12));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await selectBackend(backend);
+      const norm = (input: tf.Tensor, gain: tf.Tensor) => rmsNorm(input, gain as tf.Tensor1D, 1e-5);
+      const composite = valueAndGradients(false, norm, [x, weight]);
+      const fused = valueAndGradients(true, norm, [x, weight]);
+      expectClose(fused.value, composite.value, 1e-5);
+      expectClose(fused.gradients[0]!, composite.gradients[0]!, 1e-5);
+      expectClose(fused.gradients[1]!, composite.gradients[1]!, 1e-5);
+    }
+    x.dispose();
+    weight.dispose();
+  });
+
+  it('LSTM cell: h, c′ and the gradients of the gates and c equal the tfjs composite (hidden 6: a ragged SIMD tail)', async () => {
+    const gates = tf.tensor2d(
+      values(3 * 24).map((value) => value * 4),
+      [3, 24],
+    );
+    const c = tf.tensor2d(values(3 * 6), [3, 6]);
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await selectBackend(backend);
+      // h and c′ side by side, so the test sees both outputs and both gradient paths
+      const cell = (g: tf.Tensor, state: tf.Tensor) => {
+        const { h, c: next } = lstmCell(g, state);
+        return tf.concat([h, next], 1);
+      };
+      const composite = valueAndGradients(false, cell, [gates, c]);
+      const fused = valueAndGradients(true, cell, [gates, c]);
+      // The kernel's exp is a polynomial (relative error ~2e-7)
+      expectClose(fused.value, composite.value, 1e-5);
+      expectClose(fused.gradients[0]!, composite.gradients[0]!, 1e-5);
+      expectClose(fused.gradients[1]!, composite.gradients[1]!, 1e-5);
+    }
+    gates.dispose();
+    c.dispose();
+  });
+
+  it('AdamW: three fused updates equal the tfjs-op updates (with and without decay)', async () => {
+    const run = (fused: boolean) => {
+      if (fused) registerFastKernels();
+      else restoreTfjsKernels();
+      const parameters = new Map<string, tf.Variable>([
+        ['w', tf.variable(tf.tensor2d(values(12), [3, 4]))],
+        ['w_norm', tf.variable(tf.tensor1d(values(4)))],
+      ]);
+      const optimizer = new AdamW(parameters, (name) => !name.endsWith('_norm'), { weightDecay: 0.1 });
+      for (let step = 0; step < 3; step++) {
+        const gradients = new Map(
+          [...parameters].map(([name, p]) => [name, tf.tensor(values(p.size), p.shape)]),
+        );
+        optimizer.apply(gradients, 1e-2);
+        for (const gradient of gradients.values()) gradient.dispose();
+      }
+      const out = [...parameters.values(), ...optimizer.state().values()].map(
+        (t) => t.dataSync() as Float32Array,
+      );
+      optimizer.dispose();
+      for (const p of parameters.values()) p.dispose();
+      return out;
+    };
+    await selectBackend('wasm');
+    const state = random.state;
+    const composite = run(false);
+    random.state = state;
+    const fused = run(true);
+    for (const [i, values] of fused.entries()) expectClose(values, composite[i]!, 1e-6);
+  });
+});
+
+describe('training on the fast path', () => {
+  const tokens = Int32Array.from({ length: 400 }, (_, i) => (i * 7 + (i >> 2)) % 37);
+  async function losses(kind: 'minigpt' | 'lstm'): Promise<number[]> {
+    const model =
+      kind === 'minigpt'
+        ? new MiniGpt(
+            { vocabSize: 37, contextLength: 16, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dFf: 64 },
+            3,
+          )
+        : new LstmLm({ vocabSize: 37, contextLength: 16, embeddingSize: 16, hiddenSize: 24, nLayers: 2 }, 3);
+    const out: number[] = [];
+    const trainer = new Trainer({
+      model,
+      train: arrayTokens(tokens),
+      batchSize: 6,
+      steps: 8,
+      learningRate: 3e-3,
+      seed: 1,
+      onProgress: (progress) => out.push(progress.loss),
+    });
+    await trainer.fit();
+    trainer.dispose();
+    model.dispose();
+    return out;
+  }
+
+  it("gives tfjs's cpu-backend losses within 1e-4 over 8 steps (MiniGPT and LSTM), and leaks no tensors", async () => {
+    for (const kind of ['minigpt', 'lstm'] as const) {
+      await selectBackend('cpu');
+      restoreTfjsKernels(); // tfjs's own kernels: the reference
+      const reference = await losses(kind);
+      await selectBackend('wasm'); // registers lm-stack's kernels
+      expect(hasFastMatMul()).toBe(true);
+      const before = tf.memory().numTensors;
+      const fast = await losses(kind);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(fast).toHaveLength(8);
+      for (const [i, loss] of fast.entries()) expect(Math.abs(loss - reference[i]!)).toBeLessThan(1e-4);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs';
+import { useAdamWKernel } from './adamw-kernel.js';
+import { runFloatKernelOutputs } from './kernel-io.js';
+import { useLstmCellKernels } from './lstm-cell.js';
+import { useRmsNormKernels } from './rms-norm-kernel.js';
+import { useRopeKernels } from './rope-kernel.js';
+import { gemmScratchBytes, runGemm } from './wasm-gemm.js';
+import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
+
+type KernelArguments = Parameters<tf.KernelFunc>[0];
+
+const BACKENDS = ['wasm', 'cpu'] as const;
+const replaced = new Map<string, tf.KernelConfig>(); // kernel/backend → the kernel it had before
+
+/** op(A) and op(B)'s sizes and batch layout for a BatchMatMul, or null when the kernel cannot take it. */
+function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean) {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const [aRows, aColumns] = a.shape.slice(-2) as [number, number];
+  const [bRows, bColumns] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [aColumns, aRows] : [aRows, aColumns];
+  const n = transposeB ? bRows : bColumns;
+  if ((transposeB ? bColumns : bRows) !== k) return null; // the original kernel reports the mismatch
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((product, size) => product * size, 1);
+  const batchB = outerB.reduce((product, size) => product * size, 1);
+  // One matrix against a batch, or batches of the same shape; anything else goes to the original kernel.
+  const sameOuter = outerA.length === outerB.length && outerA.every((size, i) => size === outerB[i]);
+  if (!sameOuter && batchA !== 1 && batchB !== 1) return null;
+  const outer = batchA >= batchB ? outerA : outerB;
+  return {
+    shape: {
+      batches: Math.max(batchA, batchB),
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+      batchedA: batchA > 1,
+      batchedB: batchB > 1,
+    },
+    outShape: [...outer, m, n],
+  };
+}
+
+function fastBatchMatMul(original: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArguments) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const plan = gemmShape(a, b, transposeA, transposeB);
+    if (!plan) return original(args);
+    const [out] = runWasmKernel(
+      args.backend,
+      [a, b],
+      [plan.outShape],
+      gemmScratchBytes(plan.shape),
+      (kernels, [aAt, bAt], [outAt], scratch) => runGemm(kernels, aAt!, bAt!, outAt!, scratch, plan.shape),
+    );
+    return out!;
+  };
+}
+
+/**
+ * Unpack (`tf.unstack`, and the gradient of `tf.stack`) of a float32 tensor as runs of contiguous copies;
+ * the wasm backend's own copies element by element through slices (a quarter of an LSTM training step).
+ */
+function fastUnpack(original: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArguments) => {
+    const { value } = args.inputs as { value: tf.TensorInfo };
+    if (value.dtype !== 'float32') return original(args);
+    const rank = value.shape.length;
+    const axis = (((args.attrs as { axis: number }).axis % rank) + rank) % rank;
+    const count = value.shape[axis]!;
+    const outer = value.shape.slice(0, axis).reduce((product, size) => product * size, 1);
+    const inner = value.shape.slice(axis + 1).reduce((product, size) => product * size, 1);
+    const outShape = value.shape.filter((_, i) => i !== axis);
+    return runFloatKernelOutputs(
+      args.backend,
+      [value],
+      Array.from({ length: count }, () => outShape),
+      ([values], outs) => {
+        for (let o = 0; o < outer; o++)
+          for (let i = 0; i < count; i++) {
+            const from = (o * count + i) * inner;
+            outs[i]!.set(values!.subarray(from, from + inner), o * inner);
+          }
+      },
+    ) as unknown as tf.TensorInfo;
+  };
+}
+
+/** The kernels lm-stack replaces, and how. */
+const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
+  ['BatchMatMul', fastBatchMatMul],
+  ['Unpack', fastUnpack],
+];
+
+/**
+ * Turns on lm-stack's fused kernels (RMSNorm, RoPE with the head transpose, the LSTM cell, each with its
+ * gradient; the AdamW update) and makes
+ * tfjs's `wasm` and `cpu` backends run every float32 matrix product (`BatchMatMul`: plain, transposed
+ * and batched, as in attention and in every gradient) on lm-stack's WebAssembly SIMD GEMM (packed panels, a
+ * 4 × 8 register tile; 7–22 GFLOP/s on one core where tfjs's kernels give 0.5–6). Models need no change.
+ * `selectBackend` calls it; returns false where WebAssembly SIMD is unavailable (the tfjs kernels stay).
+ * Safe to call more than once; `restoreTfjsKernels` undoes it.
+ *
+ * @example
+ * ```ts
+ * registerFastKernels();
+ * tf.matMul(q, k, false, true); // [batch, seq, seq] through the SIMD kernel
+ * ```
+ */
+export function registerFastKernels(): boolean {
+  useRopeKernels(true);
+  useLstmCellKernels(true);
+  useRmsNormKernels(true);
+  useAdamWKernel(true);
+  if (!hasWasmKernels()) return false;
+  for (const backendName of BACKENDS)
+    for (const [kernelName, replacement] of REPLACEMENTS) {
+      const key = `${kernelName}/${backendName}`;
+      if (replaced.has(key)) continue;
+      const original = tf.getKernel(kernelName, backendName);
+      if (!original) continue; // backend not loaded
+      tf.unregisterKernel(kernelName, backendName);
+      tf.registerKernel({ ...original, kernelFunc: replacement(original.kernelFunc) });
+      replaced.set(key, original);
+    }
+  return true;
+}
+
+/**
+ * Puts tfjs's own BatchMatMul kernels back and turns the fused RoPE kernel off (for comparisons and benchmarks).
+ *
+ * @example
+ * ```ts
+ * restoreTfjsKernels(); // time tfjs alone
+ * registerFastKernels(); // and back
+ * ```
+ */
+export function restoreTfjsKernels(): void {
+  useRopeKernels(false);
+  useLstmCellKernels(false);
+  useRmsNormKernels(false);
+  useAdamWKernel(false);
+  for (const original of replaced.values()) {
+    tf.unregisterKernel(original.kernelName, original.backendName);
+    tf.registerKernel(original);
+  }
+  replaced.clear();
+}
+
+/** Whether the active backend's BatchMatMul is lm-stack's SIMD GEMM (transposed operands then cost nothing extra). */
+export function hasFastMatMul(): boolean {
+  return replaced.has(`BatchMatMul/${tf.getBackend()}`);
+}
