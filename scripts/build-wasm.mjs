@@ -1,7 +1,7 @@
 // Compiles an AssemblyScript file to WebAssembly (SIMD on) and embeds it as base64 in a generated TypeScript
 // module, so a package needs no file access at run time (Node ESM/CJS and browser bundles alike).
 // Run from a package folder:
-//   node ../../scripts/build-wasm.mjs <source.ts> <generated.ts> <CONSTANT_NAME> [--import-memory] [--check]
+//   node ../../scripts/build-wasm.mjs <source.ts> <generated.ts> <CONSTANT_NAME> [--import-memory] [--shared-memory] [--check]
 // `--check` fails when the committed generated file is out of date (run in CI).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,10 @@ execFileSync(
     '1',
     // --import-memory: the module runs on memory the caller provides (for example another module's heap)
     ...(process.argv.includes('--import-memory') ? ['--importMemory'] : []),
+    // --shared-memory: ... a shared memory (1 GiB at most) that worker threads run on too
+    ...(process.argv.includes('--shared-memory')
+      ? ['--sharedMemory', '--enable', 'threads', '--maximumMemory', '16384']
+      : []),
   ],
   { cwd: root, stdio: 'inherit' },
 );

@@ -241,60 +241,82 @@ export function gemm(
   strideB: i32,
   scratch: usize,
 ): void {
+  for (let batch = 0; batch < batches; batch++)
+    gemmRows(a, b, c, batch, m, n, k, transposeA, transposeB, strideA, strideB, 0, m, scratch);
+}
+
+/**
+ * Rows [rowStart, rowEnd) of one batch of {@link gemm}: the unit of work threads share. rowStart must be a
+ * multiple of ROWS (4), and rowEnd too unless it is m, so no tile straddles two callers.
+ */
+export function gemmRows(
+  a: usize,
+  b: usize,
+  c: usize,
+  batch: i32,
+  m: i32,
+  n: i32,
+  k: i32,
+  transposeA: bool,
+  transposeB: bool,
+  strideA: i32,
+  strideB: i32,
+  rowStart: i32,
+  rowEnd: i32,
+  scratch: usize,
+): void {
   const packed = (scratch + 15) & ~15;
   const edge = packed + ((<usize>roundUp(n, COLS) * min(k, DEPTH_BLOCK)) << 2);
   const edgeRows = edge + ((<usize>ROWS * COLS) << 2);
   const ldc = (<usize>n) << 2;
   // A's byte stride between rows (row-major) or between depths (transposed)
   const lda = (<usize>(transposeA ? m : k)) << 2;
+  const aBatch = a + ((<usize>batch * strideA) << 2);
+  const bBatch = b + ((<usize>batch * strideB) << 2);
+  const cBatch = c + ((<usize>batch * m * n) << 2);
   if (k == 0) {
-    memory.fill(c, 0, (<usize>batches * m * n) << 2);
+    memory.fill(cBatch + ((<usize>rowStart * n) << 2), 0, (<usize>(rowEnd - rowStart) * n) << 2);
     return;
   }
-  for (let batch = 0; batch < batches; batch++) {
-    const aBatch = a + ((<usize>batch * strideA) << 2);
-    const bBatch = b + ((<usize>batch * strideB) << 2);
-    const cBatch = c + ((<usize>batch * m * n) << 2);
-    if (m < ROWS) {
-      for (let i = 0; i < m; i++)
-        rowTimesB(
-          aBatch + ((<usize>(transposeA ? i : i * k)) << 2),
-          transposeA ? lda : 4,
-          bBatch,
-          cBatch + ((<usize>i * n) << 2),
-          n,
-          k,
-          transposeB,
-        );
-      continue;
-    }
-    for (let p0 = 0; p0 < k; p0 += DEPTH_BLOCK) {
-      const depth = min(DEPTH_BLOCK, k - p0);
-      const accumulate = p0 > 0;
-      packB(bBatch, k, n, transposeB, p0, depth, packed);
-      for (let row0 = 0; row0 < m; row0 += ROW_BLOCK) {
-        const rowEnd = min(m, row0 + ROW_BLOCK);
-        for (let col0 = 0; col0 < n; col0 += COLS) {
-          const panel = packed + ((<usize>col0 * depth) << 2);
-          for (let i = row0; i < rowEnd; i += ROWS) {
-            const full = i + ROWS <= m && col0 + COLS <= n;
-            const target = full ? cBatch + ((<usize>i * n + col0) << 2) : edge;
-            const targetStride = full ? ldc : <usize>(COLS << 2);
-            if (i + ROWS > m) {
-              // The last rows, fewer than a tile: copied row-major and zero-padded (never read past A).
-              copyRows(aBatch, m, k, transposeA, i, p0, depth, edgeRows);
-              tileRowMajor(edgeRows, (<usize>depth) << 2, panel, target, targetStride, depth, false);
-            } else if (transposeA)
-              tileColumnMajor(aBatch + ((<usize>p0 * m + i) << 2), lda, panel, target, targetStride, depth, full && accumulate);
-            else tileRowMajor(aBatch + ((<usize>i * k + p0) << 2), lda, panel, target, targetStride, depth, full && accumulate);
-            if (!full)
-              for (let r = 0; r < ROWS && i + r < m; r++)
-                for (let j = 0; j < COLS && col0 + j < n; j++) {
-                  const to = cBatch + ((<usize>(i + r) * n + col0 + j) << 2);
-                  const value = load<f32>(edge + ((<usize>r * COLS + j) << 2));
-                  store<f32>(to, accumulate ? load<f32>(to) + value : value);
-                }
-          }
+  if (m < ROWS) {
+    for (let i = rowStart; i < rowEnd; i++)
+      rowTimesB(
+        aBatch + ((<usize>(transposeA ? i : i * k)) << 2),
+        transposeA ? lda : 4,
+        bBatch,
+        cBatch + ((<usize>i * n) << 2),
+        n,
+        k,
+        transposeB,
+      );
+    return;
+  }
+  for (let p0 = 0; p0 < k; p0 += DEPTH_BLOCK) {
+    const depth = min(DEPTH_BLOCK, k - p0);
+    const accumulate = p0 > 0;
+    packB(bBatch, k, n, transposeB, p0, depth, packed);
+    for (let row0 = rowStart; row0 < rowEnd; row0 += ROW_BLOCK) {
+      const blockEnd = min(rowEnd, row0 + ROW_BLOCK);
+      for (let col0 = 0; col0 < n; col0 += COLS) {
+        const panel = packed + ((<usize>col0 * depth) << 2);
+        for (let i = row0; i < blockEnd; i += ROWS) {
+          const full = i + ROWS <= m && col0 + COLS <= n;
+          const target = full ? cBatch + ((<usize>i * n + col0) << 2) : edge;
+          const targetStride = full ? ldc : <usize>(COLS << 2);
+          if (i + ROWS > m) {
+            // The last rows, fewer than a tile: copied row-major and zero-padded (never read past A).
+            copyRows(aBatch, m, k, transposeA, i, p0, depth, edgeRows);
+            tileRowMajor(edgeRows, (<usize>depth) << 2, panel, target, targetStride, depth, false);
+          } else if (transposeA)
+            tileColumnMajor(aBatch + ((<usize>p0 * m + i) << 2), lda, panel, target, targetStride, depth, full && accumulate);
+          else tileRowMajor(aBatch + ((<usize>i * k + p0) << 2), lda, panel, target, targetStride, depth, full && accumulate);
+          if (!full)
+            for (let r = 0; r < ROWS && i + r < m; r++)
+              for (let j = 0; j < COLS && col0 + j < n; j++) {
+                const to = cBatch + ((<usize>(i + r) * n + col0 + j) << 2);
+                const value = load<f32>(edge + ((<usize>r * COLS + j) << 2));
+                store<f32>(to, accumulate ? load<f32>(to) + value : value);
+              }
         }
       }
     }

@@ -16,7 +16,7 @@ import {
   selectBackend,
   Trainer,
 } from '../src/index.js';
-import { hardwareReport } from '../src/node.js';
+import { hardwareReport, useWorkerThreads } from '../src/node.js';
 
 const CONFIGS = {
   tiny: {
@@ -62,24 +62,29 @@ function tokensPerSecond(
 
 const rows: Array<Record<string, string | number>> = [];
 const ours = new Map<string, number>();
-// lm-stack's kernels (the default), then tfjs's own wasm kernels for comparison, then optionally tfjs cpu.
-const runs: Array<{ label: string; backend: 'wasm' | 'cpu'; fast: boolean }> = [
-  { label: 'wasm + lm-stack kernels', backend: 'wasm', fast: true },
-  { label: 'wasm, tfjs kernels', backend: 'wasm', fast: false },
+const oursTwoThreads = new Map<string, number>();
+// lm-stack's kernels (the default) on one thread and on two (useWorkerThreads), then tfjs's own wasm
+// kernels for comparison, then optionally tfjs's cpu backend.
+const runs: Array<{ label: string; backend: 'wasm' | 'cpu'; fast: boolean; threads: number }> = [
+  { label: 'wasm + lm-stack kernels', backend: 'wasm', fast: true, threads: 1 },
+  { label: 'wasm + lm-stack kernels, 2 threads', backend: 'wasm', fast: true, threads: 2 },
+  { label: 'wasm, tfjs kernels', backend: 'wasm', fast: false, threads: 1 },
   ...(process.env.LM_STACK_BENCH_CPU
-    ? [{ label: 'cpu, tfjs kernels', backend: 'cpu' as const, fast: false }]
+    ? [{ label: 'cpu, tfjs kernels', backend: 'cpu' as const, fast: false, threads: 1 }]
     : []),
 ];
-for (const { label, backend, fast } of runs) {
+for (const { label, backend, fast, threads } of runs) {
   await selectBackend(backend); // registers lm-stack's kernels
   if (!fast) restoreTfjsKernels();
+  useWorkerThreads(threads);
   for (const [name, { batch, make }] of Object.entries(CONFIGS)) {
     if (backend === 'cpu' && name === 'small') continue; // minutes per step
     const { rate, parameters } = tokensPerSecond(make, batch, backend === 'cpu' ? 1 : 5);
     rows.push({ config: name, backend: label, parameters, 'tokens/s': Math.round(rate) });
-    if (fast) ours.set(name, rate);
+    if (fast) (threads === 1 ? ours : oursTwoThreads).set(name, rate);
   }
 }
+useWorkerThreads(1);
 await selectBackend();
 const report = hardwareReport();
 console.log(
@@ -89,16 +94,27 @@ console.log(
 const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
 const ratios: string[] = [];
 if (torch.status === 0) {
-  const run = spawnSync(
-    '/usr/bin/python3',
-    [new URL('./reference/train_reference.py', import.meta.url).pathname],
-    { encoding: 'utf8' },
-  );
-  for (const line of run.stdout.trim().split('\n').filter(Boolean)) {
-    const { config, tokensPerSecond: rate } = JSON.parse(line) as { config: string; tokensPerSecond: number };
+  const torchRates = (threads: number) =>
+    spawnSync('/usr/bin/python3', [new URL('./reference/train_reference.py', import.meta.url).pathname], {
+      encoding: 'utf8',
+      env: { ...process.env, LM_STACK_TORCH_THREADS: String(threads) },
+    })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { config: string; tokensPerSecond: number });
+  const twoThreadTorch = new Map(torchRates(2).map(({ config, tokensPerSecond }) => [config, tokensPerSecond]));
+  for (const { config, tokensPerSecond: rate } of torchRates(1)) {
+    const rateTwo = twoThreadTorch.get(config) ?? Number.NaN;
     rows.push({ config, backend: 'pytorch', parameters: '', 'tokens/s': Math.round(rate) });
+    rows.push({ config, backend: 'pytorch, 2 threads', parameters: '', 'tokens/s': Math.round(rateTwo) });
     const mine = ours.get(config);
     if (mine) ratios.push(`ratio train-${config} ${(mine / rate).toFixed(3)}`);
+    const mineTwo = oursTwoThreads.get(config);
+    if (mineTwo)
+      ratios.push(
+        `ratio train-${config}-2-threads ${(mineTwo / rate).toFixed(3)} (vs PyTorch on 2 threads: ${(mineTwo / rateTwo).toFixed(3)})`,
+      );
   }
 } else
   console.log(

@@ -8,6 +8,7 @@ export {
   saveCheckpoint,
 } from './checkpoint.js';
 export { exportGguf, type GgufExportOptions, type GgufTensorTypes } from './export-gguf.js';
+export { useWorkerThreads, workerThreadJobs } from './gemm-workers.js';
 export { type HardwareReport, hardwareReport } from './hardware.js';
 export {
   exportHuggingFace,

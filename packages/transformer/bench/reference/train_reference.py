@@ -1,8 +1,10 @@
 """PyTorch reference for bench/train.ts: the same three configs (LLaMA-style MiniGPT with RoPE, RMSNorm and
-SwiGLU; a 2-layer LSTM LM), synthetic tokens, forward + backward + clip + AdamW per step, one thread.
+SwiGLU; a 2-layer LSTM LM), synthetic tokens, forward + backward + clip + AdamW per step, one thread
+(LM_STACK_TORCH_THREADS=2 for two).
 Prints one JSON line per config: {"config": name, "tokensPerSecond": ...}.
 Needs Debian's python3-torch (with libopenblas0-openmp, or torch uses the slow reference BLAS)."""
 import json
+import os
 import sys
 import time
 
@@ -10,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get('LM_STACK_TORCH_THREADS', '1')))
 torch.manual_seed(0)
 
 

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useWorkerThreads, workerThreadJobs } from './gemm-workers.js';
+import { arrayTokens, MiniGpt, SeededRandom, selectBackend, Trainer } from './index.js';
+
+afterAll(() => {
+  useWorkerThreads(1);
+});
+
+const random = new SeededRandom(3);
+const values = (length: number) => Float32Array.from({ length }, () => random.next() * 2 - 1);
+
+describe('GEMM on worker threads', () => {
+  it('gives the one-thread products bit for bit, every transpose, batched and broadcast', async () => {
+    // Each large enough (≥ 8 MFLOP) to go to the threads; row counts not multiples of the 64-row tasks.
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[301, 130], [130, 257], false, false],
+      [[130, 301], [257, 130], true, true],
+      [[3, 150, 110], [3, 150, 90], true, false], // batched weight-gradient shape
+      [[2, 4, 129, 32], [2, 4, 129, 32], false, true], // attention scores
+      [[333, 96], [2, 96, 160], false, false], // one matrix against a batch
+    ];
+    const inputs = cases.map(([aShape, bShape]) => [
+      values(aShape.reduce((x, y) => x * y)),
+      values(bShape.reduce((x, y) => x * y)),
+    ]);
+    const products = () =>
+      cases.map(([aShape, bShape, transposeA, transposeB], i) =>
+        tf.tidy(() =>
+          tf
+            .matMul(tf.tensor(inputs[i]![0]!, aShape), tf.tensor(inputs[i]![1]!, bShape), transposeA, transposeB)
+            .dataSync(),
+        ),
+      );
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await selectBackend(backend);
+      expect(useWorkerThreads(1)).toBe(1);
+      const single = products();
+      expect(useWorkerThreads(2)).toBe(2);
+      const jobs = workerThreadJobs();
+      const threaded = products();
+      expect(workerThreadJobs() - jobs).toBe(cases.length); // every product went to the threads
+      for (const [i, product] of threaded.entries()) expect([...product]).toEqual([...single[i]!]);
+    }
+  });
+
+  it('trains to exactly the one-thread losses, and leaks no tensors', async () => {
+    await selectBackend('wasm');
+    const tokens = Int32Array.from({ length: 4000 }, (_, i) => (i * 7 + (i >> 3)) % 97);
+    const losses = async () => {
+      const model = new MiniGpt({ vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 }, 2);
+      const out: number[] = [];
+      const trainer = new Trainer({
+        model,
+        train: arrayTokens(tokens),
+        batchSize: 8,
+        steps: 4,
+        learningRate: 3e-3,
+        seed: 1,
+        onProgress: (progress) => out.push(progress.loss),
+      });
+      await trainer.fit();
+      trainer.dispose();
+      model.dispose();
+      return out;
+    };
+    useWorkerThreads(1);
+    const single = await losses();
+    useWorkerThreads(2);
+    const before = tf.memory().numTensors;
+    const jobs = workerThreadJobs();
+    const threaded = await losses();
+    expect(workerThreadJobs()).toBeGreaterThan(jobs);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(threaded).toEqual(single);
+  }, 60_000);
+});
