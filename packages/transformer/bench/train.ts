@@ -103,7 +103,9 @@ if (torch.status === 0) {
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { config: string; tokensPerSecond: number });
-  const twoThreadTorch = new Map(torchRates(2).map(({ config, tokensPerSecond }) => [config, tokensPerSecond]));
+  const twoThreadTorch = new Map(
+    torchRates(2).map(({ config, tokensPerSecond }) => [config, tokensPerSecond]),
+  );
   for (const { config, tokensPerSecond: rate } of torchRates(1)) {
     const rateTwo = twoThreadTorch.get(config) ?? Number.NaN;
     rows.push({ config, backend: 'pytorch', parameters: '', 'tokens/s': Math.round(rate) });

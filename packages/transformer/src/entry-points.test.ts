@@ -41,6 +41,7 @@ describe('entry points', () => {
       'node:fs',
       'node:os',
       'node:path',
+      'node:worker_threads',
       'zod',
     ]);
   });

@@ -8,6 +8,7 @@ import {
   arrayTokens,
   LstmLm,
   MiniGpt,
+  maskedCrossEntropy,
   rmsNorm,
   ropeHeads,
   ropeTables,
@@ -16,6 +17,8 @@ import {
   Trainer,
 } from './index.js';
 import { lstmCell } from './lstm-cell.js';
+import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated.js';
+import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
 import { type GemmShape, wasmGemm } from './wasm-gemm.js';
 
 afterAll(async () => {
@@ -49,6 +52,22 @@ const values = (length: number) => Float32Array.from({ length }, () => random.ne
 // one-to-three-row path for generation.
 const size = fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 140 }));
 const depth = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(255, 256, 257, 600));
+
+describe('the kernels module', () => {
+  it('writes nothing into the memory it imports when instantiated (it runs on the tfjs wasm heap)', () => {
+    for (const base64 of [KERNELS_WASM_BASE64, SHARED_KERNELS_WASM_BASE64]) {
+      const shared = base64 === SHARED_KERNELS_WASM_BASE64;
+      const memory = new WebAssembly.Memory({
+        initial: 2,
+        ...(shared ? { maximum: 16_384, shared: true } : {}),
+      });
+      new Uint8Array(memory.buffer).fill(0xa5);
+      const module = new WebAssembly.Module(Uint8Array.from(atob(base64), (char) => char.charCodeAt(0)));
+      new WebAssembly.Instance(module, { env: { memory } });
+      expect(new Uint8Array(memory.buffer).every((byte) => byte === 0xa5)).toBe(true);
+    }
+  });
+});
 
 describe('WebAssembly SIMD GEMM', () => {
   test.prop(
@@ -239,6 +258,34 @@ describe('fused RMSNorm, LSTM cell and AdamW kernels', () => {
     }
     gates.dispose();
     c.dispose();
+  });
+
+  it('cross-entropy: loss and logit gradient equal the tfjs composite, with weights and a ragged vocabulary', async () => {
+    await selectBackend('cpu');
+    const logits = tf.tensor3d(
+      values(2 * 5 * 37).map((value) => value * 6),
+      [2, 5, 37],
+    ); // 37: a SIMD tail
+    const targets = tf.tensor2d([3, 0, 36, 12, 7, 5, 5, 1, 30, 2], [2, 5], 'int32');
+    const weights = tf.tensor2d([1, 0, 1, 1, 0.5, 0, 1, 1, 1, 2], [2, 5]);
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await selectBackend(backend);
+      for (const w of [undefined, weights]) {
+        const loss = (input: tf.Tensor) => maskedCrossEntropy(input as tf.Tensor3D, targets, w);
+        const composite = valueAndGradients(false, loss, [logits]);
+        const fused = valueAndGradients(true, loss, [logits]);
+        expectClose(fused.value, composite.value, 1e-5);
+        expectClose(fused.gradients[0]!, composite.gradients[0]!, 1e-6);
+      }
+    }
+    // A target outside the vocabulary: the composite's answer (its one-hot row is zero), not a wrong read
+    const outside = tf.tensor2d([3, 0, 40, 12, 7, 5, 5, 1, 30, 2], [2, 5], 'int32');
+    registerFastKernels();
+    const fused = tf.tidy(() => maskedCrossEntropy(logits, outside).dataSync()[0]!);
+    restoreTfjsKernels();
+    const composite = tf.tidy(() => maskedCrossEntropy(logits, outside).dataSync()[0]!);
+    expect(fused).toBe(composite);
+    for (const tensor of [logits, targets, weights, outside]) tensor.dispose();
   });
 
   it('AdamW: three fused updates equal the tfjs-op updates (with and without decay)', async () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useAdamWKernel } from './adamw-kernel.js';
+import { useCrossEntropyKernels } from './cross-entropy-kernel.js';
 import { runFloatKernel, runFloatKernelOutputs } from './kernel-io.js';
 import { useLstmCellKernels } from './lstm-cell.js';
 import { useRmsNormKernels } from './rms-norm-kernel.js';
@@ -107,15 +108,32 @@ function fastUnpack(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** The kernels lm-stack replaces, and how. */
-const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.KernelFunc]> = [
-  ['BatchMatMul', fastBatchMatMul],
-  ['Unpack', fastUnpack],
+/**
+ * Identity that shares the input's memory (reference-counted, as the wasm backend's own Reshape does and the
+ * cpu backend's Identity does) instead of copying it: tfjs clones every tensor it saves for the backward
+ * pass, and on the wasm backend each clone was a copy (7% of a tiny training step). Tensors are immutable,
+ * so sharing is safe.
+ */
+function sharedIdentity(original: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArguments) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const backend = args.backend as { incRef?: (dataId: tf.DataId) => void };
+    if (x.dtype === 'string' || typeof backend.incRef !== 'function') return original(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/** The kernels lm-stack replaces, and how, on which backends. */
+const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.KernelFunc, readonly string[]]> = [
+  ['BatchMatMul', fastBatchMatMul, BACKENDS],
+  ['Unpack', fastUnpack, BACKENDS],
+  ['Identity', sharedIdentity, ['wasm']], // the cpu backend's Identity already shares
 ];
 
 /**
- * Turns on lm-stack's fused kernels (RMSNorm, RoPE with the head transpose, the LSTM cell, each with its
- * gradient; the AdamW update) and makes
+ * Turns on lm-stack's fused kernels (RMSNorm, RoPE with the head transpose, the LSTM cell, softmax
+ * cross-entropy, each with its gradient; the AdamW update) and makes
  * tfjs's `wasm` and `cpu` backends run every float32 matrix product (`BatchMatMul`: plain, transposed
  * and batched, as in attention and in every gradient) on lm-stack's WebAssembly SIMD GEMM (packed panels, a
  * 4 × 8 register tile; 7–22 GFLOP/s on one core where tfjs's kernels give 0.5–6). Models need no change.
@@ -133,9 +151,10 @@ export function registerFastKernels(): boolean {
   useLstmCellKernels(true);
   useRmsNormKernels(true);
   useAdamWKernel(true);
+  useCrossEntropyKernels(true);
   if (!hasWasmKernels()) return false;
-  for (const backendName of BACKENDS)
-    for (const [kernelName, replacement] of REPLACEMENTS) {
+  for (const [kernelName, replacement, backends] of REPLACEMENTS)
+    for (const backendName of backends) {
       const key = `${kernelName}/${backendName}`;
       if (replaced.has(key)) continue;
       const original = tf.getKernel(kernelName, backendName);
@@ -161,6 +180,7 @@ export function restoreTfjsKernels(): void {
   useLstmCellKernels(false);
   useRmsNormKernels(false);
   useAdamWKernel(false);
+  useCrossEntropyKernels(false);
   for (const original of replaced.values()) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

@@ -28,7 +28,12 @@ describe('GEMM on worker threads', () => {
       cases.map(([aShape, bShape, transposeA, transposeB], i) =>
         tf.tidy(() =>
           tf
-            .matMul(tf.tensor(inputs[i]![0]!, aShape), tf.tensor(inputs[i]![1]!, bShape), transposeA, transposeB)
+            .matMul(
+              tf.tensor(inputs[i]![0]!, aShape),
+              tf.tensor(inputs[i]![1]!, bShape),
+              transposeA,
+              transposeB,
+            )
             .dataSync(),
         ),
       );
@@ -48,7 +53,10 @@ describe('GEMM on worker threads', () => {
     await selectBackend('wasm');
     const tokens = Int32Array.from({ length: 4000 }, (_, i) => (i * 7 + (i >> 3)) % 97);
     const losses = async () => {
-      const model = new MiniGpt({ vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 }, 2);
+      const model = new MiniGpt(
+        { vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 },
+        2,
+      );
       const out: number[] = [];
       const trainer = new Trainer({
         model,

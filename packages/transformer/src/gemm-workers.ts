@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { setParallelGemm } from './fast-kernels.js';
-import type { GemmShape } from './wasm-gemm.js';
 import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
+import type { GemmShape } from './wasm-gemm.js';
 
 // The control block shared with the workers (Int32 slots).
 const GENERATION = 0; // job number; workers wait on it
@@ -27,10 +27,39 @@ interface SharedKernels {
 function runTasks(control: Int32Array, kernels: SharedKernels, thread: number, generation: number): void {
   // Slots as numbers, not names: this function's source is also the worker's (see WORKER_SOURCE).
   Atomics.add(control, 2, 1); // ACTIVE
-  const [a, b, c, , m, n, k, transposeA, transposeB, strideA, strideB, tasks, rowsPerTask, scratch, perThread] =
-    Array.from({ length: 15 }, (_, i) => control[3 + i] as number) as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
-    ]; // PARAMETERS
+  const [
+    a,
+    b,
+    c,
+    ,
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    strideA,
+    strideB,
+    tasks,
+    rowsPerTask,
+    scratch,
+    perThread,
+  ] = Array.from({ length: 15 }, (_, i) => control[3 + i] as number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]; // PARAMETERS
   const perBatch = Math.ceil(m / rowsPerTask);
   for (;;) {
     const claimed = Atomics.load(control, 1); // NEXT: generation << 20 | task
@@ -41,7 +70,22 @@ function runTasks(control: Int32Array, kernels: SharedKernels, thread: number, g
     const rowStart = (task % perBatch) * rowsPerTask;
     const rowEnd = Math.min(m, rowStart + rowsPerTask);
     const at = scratch + thread * perThread;
-    kernels.gemmRows(a, b, c, batch, m, n, k, transposeA === 1, transposeB === 1, strideA, strideB, rowStart, rowEnd, at);
+    kernels.gemmRows(
+      a,
+      b,
+      c,
+      batch,
+      m,
+      n,
+      k,
+      transposeA === 1,
+      transposeB === 1,
+      strideA,
+      strideB,
+      rowStart,
+      rowEnd,
+      at,
+    );
   }
   Atomics.sub(control, 2, 1);
   Atomics.notify(control, 2);
@@ -72,8 +116,11 @@ class GemmPool {
   private generation = 0;
 
   constructor(readonly threads: number) {
-    const module = new WebAssembly.Module(Uint8Array.from(atob(SHARED_KERNELS_WASM_BASE64), (char) => char.charCodeAt(0)));
-    this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as SharedKernels;
+    const module = new WebAssembly.Module(
+      Uint8Array.from(atob(SHARED_KERNELS_WASM_BASE64), (char) => char.charCodeAt(0)),
+    );
+    this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } })
+      .exports as unknown as SharedKernels;
     for (let thread = 1; thread < threads; thread++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -126,7 +173,11 @@ class GemmPool {
     runTasks(this.control, this.kernels, 0, this.generation);
     jobs++;
     // Wait only for tasks in flight: a worker that has not woken yet finds none left and takes nothing.
-    for (let active = Atomics.load(this.control, ACTIVE); active > 0; active = Atomics.load(this.control, ACTIVE))
+    for (
+      let active = Atomics.load(this.control, ACTIVE);
+      active > 0;
+      active = Atomics.load(this.control, ACTIVE)
+    )
       Atomics.wait(this.control, ACTIVE, active, 50);
     out.set(new Float32Array(this.memory.buffer, outAt, out.length));
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { crossEntropyKernel } from './cross-entropy-kernel.js';
 
 /**
  * Mean cross-entropy of logits [batch, seq, vocab] against targets [batch, seq], weighted per token:
@@ -18,6 +19,13 @@ export function maskedCrossEntropy(
   return tf.tidy(() => {
     const vocab = logits.shape[2];
     const flat = logits.reshape([-1, vocab]); // [tokens, vocab]
+    // One fused kernel on wasm and cpu after registerFastKernels: −log p(target) per token
+    const losses = crossEntropyKernel(flat as tf.Tensor2D, targets.reshape([-1]).toInt() as tf.Tensor1D);
+    if (losses) {
+      if (!weights) return losses.mean() as tf.Scalar;
+      const w = weights.reshape([-1]);
+      return losses.mul(w).sum().div(w.sum().maximum(1e-12)) as tf.Scalar;
+    }
     const picked = tf
       .oneHot(targets.reshape([-1]).toInt(), vocab)
       .mul(tf.logSoftmax(flat))

@@ -27,6 +27,23 @@ export interface KernelExports {
     batch: number,
     hidden: number,
   ): void;
+  crossEntropyForward(
+    logits: number,
+    targets: number,
+    losses: number,
+    logSumExp: number,
+    rows: number,
+    vocab: number,
+  ): void;
+  crossEntropyBackward(
+    logits: number,
+    targets: number,
+    upstream: number,
+    logSumExp: number,
+    gradient: number,
+    rows: number,
+    vocab: number,
+  ): void;
 }
 
 const PAGE = 65_536; // bytes in a WebAssembly memory page
@@ -37,7 +54,7 @@ const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 const bytes = () => Uint8Array.from(atob(KERNELS_WASM_BASE64), (char) => char.charCodeAt(0));
 
 /**
- * Compiles the kernels (7 KB) asynchronously, as browsers require on the main thread for modules over
+ * Compiles the kernels (10 KB) asynchronously, as browsers require on the main thread for modules over
  * 4 KB; `selectBackend` awaits it. Resolves false where WebAssembly SIMD is unavailable.
  */
 export async function compileKernels(): Promise<boolean> {
@@ -140,7 +157,7 @@ export function runWasmKernel(
     return outs;
   }
   const cpu = backend as CpuBackend;
-  const values = inputs.map((input) => cpu.data.get(input.dataId).values as Float32Array);
+  const values = inputs.map((input) => cpu.data.get(input.dataId).values as Float32Array | Int32Array);
   let end = 0;
   const place = (length: number) => {
     const at = end;
@@ -151,8 +168,10 @@ export function runWasmKernel(
   const outputsAt = outShapes.map((shape) => place(sizeOf(shape)));
   const scratch = place(scratchBytes / 4);
   const memory = privateMemory(end);
-  for (const [i, value] of values.entries())
-    new Float32Array(memory.buffer, inputsAt[i], value.length).set(value);
+  for (const [i, value] of values.entries()) {
+    const View = value instanceof Int32Array ? Int32Array : Float32Array; // int32 ids stay integers
+    new View(memory.buffer, inputsAt[i], value.length).set(value);
+  }
   run(kernelsOn(memory), inputsAt, outputsAt, scratch);
   return outShapes.map((shape, i) =>
     cpu.makeTensorInfo(
