@@ -165,7 +165,7 @@ class GemmPool {
       scratch,
       perThread,
     ];
-    parameters.forEach((value, i) => Atomics.store(this.control, PARAMETERS + i, value));
+    for (const [i, value] of parameters.entries()) Atomics.store(this.control, PARAMETERS + i, value);
     this.generation = (this.generation % 0x7ff) + 1; // 1 … 2047: fits above the 20 task bits of a positive Int32
     Atomics.store(this.control, NEXT, this.generation << TASK_BITS);
     Atomics.store(this.control, GENERATION, this.generation);
