@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { runFloatKernelOutputs } from './kernel-io.js';
+import { fusedKernels, runFloatKernelOutputs } from './kernel-io.js';
 
 // One AdamW update of a parameter in one kernel (new parameter, first and second moment), in place of a
 // dozen tfjs ops, each a pass over the parameter.
 const ADAMW = 'LmStackAdamW';
-const BACKENDS = ['wasm', 'cpu'] as const;
 
 /** The constants of one update (see AdamW in adamw.ts). */
 export interface AdamWStep {
@@ -42,17 +41,8 @@ const kernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   );
 };
 
-let registered = false;
-let enabled = false;
-
-/** Registers the fused AdamW kernel on the wasm and cpu backends (once) and turns it on or off. */
-export function useAdamWKernel(on: boolean): void {
-  enabled = on;
-  if (registered || !on) return;
-  registered = true;
-  for (const backendName of BACKENDS)
-    tf.registerKernel({ kernelName: ADAMW, backendName, kernelFunc: kernel });
-}
+/** The fused AdamW update kernel. */
+export const adamWKernels = fusedKernels([[ADAMW, kernel]]);
 
 /**
  * One fused AdamW update when the kernel serves the active backend: [parameter, m, v] after the step, or
@@ -65,7 +55,7 @@ export function adamWKernel(
   gradient: tf.Tensor,
   step: AdamWStep,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (!enabled || parameter.dtype !== 'float32' || !tf.getKernel(ADAMW, tf.getBackend())) return null;
+  if (parameter.dtype !== 'float32' || !adamWKernels.serves()) return null;
   return tf.engine().runKernel(ADAMW, { parameter, m, v, gradient }, step as never) as unknown as [
     tf.Tensor,
     tf.Tensor,

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedKernels } from './kernel-io.js';
 import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 
 // Per-token softmax cross-entropy in one kernel forward and one backward (assembly/cross-entropy.ts).
 const CROSS_ENTROPY = 'LmStackCrossEntropy';
 const CROSS_ENTROPY_GRAD = 'LmStackCrossEntropyGrad';
-const BACKENDS = ['wasm', 'cpu'] as const;
 
 /** logits [tokens, vocab], targets [tokens] int32 → losses [tokens] (−log softmax at the target), logsumexp [tokens]. */
 const forward: tf.KernelFunc = ({ inputs, backend }) => {
@@ -30,33 +30,30 @@ const backward: tf.KernelFunc = ({ inputs, backend }) => {
   return gradient!;
 };
 
-let registered = false;
-let enabled = false;
-
-/** Registers the fused cross-entropy kernels and gradient on the wasm and cpu backends (once) and turns them on or off. */
-export function useCrossEntropyKernels(on: boolean): void {
-  enabled = on && hasWasmKernels();
-  if (registered || !enabled) return;
-  registered = true;
-  for (const backendName of BACKENDS) {
-    tf.registerKernel({ kernelName: CROSS_ENTROPY, backendName, kernelFunc: forward });
-    tf.registerKernel({ kernelName: CROSS_ENTROPY_GRAD, backendName, kernelFunc: backward });
-  }
-  tf.registerGradient({
-    kernelName: CROSS_ENTROPY,
-    inputsToSave: ['logits', 'targets'],
-    outputsToSave: [false, true],
-    gradFunc: (dys, saved) => {
-      const [dy] = dys as tf.Tensor[];
-      const [logits, targets, logSumExp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return {
-        logits: () =>
-          tf.engine().runKernel(CROSS_ENTROPY_GRAD, { logits, targets, dy: dy!, logSumExp }) as tf.Tensor,
-        targets: () => tf.zerosLike(targets),
-      };
+/** The fused cross-entropy kernels and gradient (WebAssembly). */
+export const crossEntropyKernels = fusedKernels(
+  [
+    [CROSS_ENTROPY, forward],
+    [CROSS_ENTROPY_GRAD, backward],
+  ],
+  [
+    {
+      kernelName: CROSS_ENTROPY,
+      inputsToSave: ['logits', 'targets'],
+      outputsToSave: [false, true],
+      gradFunc: (dys, saved) => {
+        const [dy] = dys as tf.Tensor[];
+        const [logits, targets, logSumExp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return {
+          logits: () =>
+            tf.engine().runKernel(CROSS_ENTROPY_GRAD, { logits, targets, dy: dy!, logSumExp }) as tf.Tensor,
+          targets: () => tf.zerosLike(targets),
+        };
+      },
     },
-  });
-}
+  ],
+  hasWasmKernels,
+);
 
 /**
  * −log softmax(logits)[target] per token (logits [tokens, vocab] float32, targets [tokens] int32) in one fused
@@ -64,7 +61,7 @@ export function useCrossEntropyKernels(on: boolean): void {
  * indexes rows by target; tfjs's one-hot would give it probability 0).
  */
 export function crossEntropyKernel(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D | null {
-  if (!enabled || logits.dtype !== 'float32' || !tf.getKernel(CROSS_ENTROPY, tf.getBackend())) return null;
+  if (logits.dtype !== 'float32' || !crossEntropyKernels.serves()) return null;
   const vocab = logits.shape[1];
   const ids = targets.dataSync();
   for (const id of ids) if (!(id >= 0 && id < vocab)) return null;

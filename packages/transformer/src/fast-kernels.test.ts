@@ -5,7 +5,6 @@ import { hasFastMatMul, registerFastKernels, restoreTfjsKernels } from './fast-k
 import {
   AdamW,
   applyRope,
-  arrayTokens,
   LstmLm,
   MiniGpt,
   maskedCrossEntropy,
@@ -14,9 +13,9 @@ import {
   ropeTables,
   SeededRandom,
   selectBackend,
-  Trainer,
 } from './index.js';
 import { lstmCell } from './lstm-cell.js';
+import { trainingLosses } from './testing/training-losses.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated.js';
 import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
 import { type GemmShape, wasmGemm } from './wasm-gemm.js';
@@ -330,20 +329,7 @@ describe('training on the fast path', () => {
             3,
           )
         : new LstmLm({ vocabSize: 37, contextLength: 16, embeddingSize: 16, hiddenSize: 24, nLayers: 2 }, 3);
-    const out: number[] = [];
-    const trainer = new Trainer({
-      model,
-      train: arrayTokens(tokens),
-      batchSize: 6,
-      steps: 8,
-      learningRate: 3e-3,
-      seed: 1,
-      onProgress: (progress) => out.push(progress.loss),
-    });
-    await trainer.fit();
-    trainer.dispose();
-    model.dispose();
-    return out;
+    return trainingLosses(model, tokens, { batchSize: 6, steps: 8 });
   }
 
   it("gives tfjs's cpu-backend losses within 1e-4 over 8 steps (MiniGPT and LSTM), and leaks no tensors", async () => {

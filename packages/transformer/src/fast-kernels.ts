@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { useAdamWKernel } from './adamw-kernel.js';
-import { useCrossEntropyKernels } from './cross-entropy-kernel.js';
+import { adamWKernels } from './adamw-kernel.js';
+import { crossEntropyKernels } from './cross-entropy-kernel.js';
 import { runFloatKernel, runFloatKernelOutputs } from './kernel-io.js';
-import { useLstmCellKernels } from './lstm-cell.js';
-import { useRmsNormKernels } from './rms-norm-kernel.js';
-import { useRopeKernels } from './rope-kernel.js';
+import { lstmCellKernels } from './lstm-cell.js';
+import { rmsNormKernels } from './rms-norm-kernel.js';
+import { ropeKernels } from './rope-kernel.js';
 import { type GemmShape, gemmScratchBytes, runGemm } from './wasm-gemm.js';
 import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 
@@ -23,8 +23,8 @@ function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, tran
   if ((transposeB ? bColumns : bRows) !== k) return null; // the original kernel reports the mismatch
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
-  const batchA = outerA.reduce((product, size) => product * size, 1);
-  const batchB = outerB.reduce((product, size) => product * size, 1);
+  const batchA = tf.util.sizeFromShape(outerA);
+  const batchB = tf.util.sizeFromShape(outerB);
   // One matrix against a batch, or batches of the same shape; anything else goes to the original kernel.
   const sameOuter = outerA.length === outerB.length && outerA.every((size, i) => size === outerB[i]);
   if (!sameOuter && batchA !== 1 && batchB !== 1) return null;
@@ -90,8 +90,8 @@ function fastUnpack(original: tf.KernelFunc): tf.KernelFunc {
     const rank = value.shape.length;
     const axis = (((args.attrs as { axis: number }).axis % rank) + rank) % rank;
     const count = value.shape[axis]!;
-    const outer = value.shape.slice(0, axis).reduce((product, size) => product * size, 1);
-    const inner = value.shape.slice(axis + 1).reduce((product, size) => product * size, 1);
+    const outer = tf.util.sizeFromShape(value.shape.slice(0, axis));
+    const inner = tf.util.sizeFromShape(value.shape.slice(axis + 1));
     const outShape = value.shape.filter((_, i) => i !== axis);
     return runFloatKernelOutputs(
       args.backend,
@@ -124,6 +124,9 @@ function sharedIdentity(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** lm-stack's own fused kernels (each with its gradients). */
+const FUSED = [ropeKernels, lstmCellKernels, rmsNormKernels, adamWKernels, crossEntropyKernels];
+
 /** The kernels lm-stack replaces, and how, on which backends. */
 const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.KernelFunc, readonly string[]]> = [
   ['BatchMatMul', fastBatchMatMul, BACKENDS],
@@ -136,7 +139,7 @@ const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.Kerne
  * cross-entropy, each with its gradient; the AdamW update) and makes
  * tfjs's `wasm` and `cpu` backends run every float32 matrix product (`BatchMatMul`: plain, transposed
  * and batched, as in attention and in every gradient) on lm-stack's WebAssembly SIMD GEMM (packed panels, a
- * 4 × 8 register tile; 7–22 GFLOP/s on one core where tfjs's kernels give 0.5–6). Models need no change.
+ * 4 × 8 register tile; 12–25 GFLOP/s on one core where tfjs's kernels give 0.5–15). Models need no change.
  * `selectBackend` calls it; returns false where WebAssembly SIMD is unavailable (the tfjs kernels stay).
  * Safe to call more than once; `restoreTfjsKernels` undoes it.
  *
@@ -147,11 +150,7 @@ const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.Kerne
  * ```
  */
 export function registerFastKernels(): boolean {
-  useRopeKernels(true);
-  useLstmCellKernels(true);
-  useRmsNormKernels(true);
-  useAdamWKernel(true);
-  useCrossEntropyKernels(true);
+  for (const kernels of FUSED) kernels.use(true);
   if (!hasWasmKernels()) return false;
   for (const [kernelName, replacement, backends] of REPLACEMENTS)
     for (const backendName of backends) {
@@ -167,7 +166,7 @@ export function registerFastKernels(): boolean {
 }
 
 /**
- * Puts tfjs's own BatchMatMul kernels back and turns the fused RoPE kernel off (for comparisons and benchmarks).
+ * Puts tfjs's own kernels back and turns lm-stack's fused kernels off (for comparisons and benchmarks).
  *
  * @example
  * ```ts
@@ -176,11 +175,7 @@ export function registerFastKernels(): boolean {
  * ```
  */
 export function restoreTfjsKernels(): void {
-  useRopeKernels(false);
-  useLstmCellKernels(false);
-  useRmsNormKernels(false);
-  useAdamWKernel(false);
-  useCrossEntropyKernels(false);
+  for (const kernels of FUSED) kernels.use(false);
   for (const original of replaced.values()) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useWorkerThreads, workerThreadJobs } from './gemm-workers.js';
-import { arrayTokens, MiniGpt, SeededRandom, selectBackend, Trainer } from './index.js';
+import { MiniGpt, SeededRandom, selectBackend } from './index.js';
+import { trainingLosses } from './testing/training-losses.js';
 
 afterAll(() => {
   useWorkerThreads(1);
@@ -57,20 +58,7 @@ describe('GEMM on worker threads', () => {
         { vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 },
         2,
       );
-      const out: number[] = [];
-      const trainer = new Trainer({
-        model,
-        train: arrayTokens(tokens),
-        batchSize: 8,
-        steps: 4,
-        learningRate: 3e-3,
-        seed: 1,
-        onProgress: (progress) => out.push(progress.loss),
-      });
-      await trainer.fit();
-      trainer.dispose();
-      model.dispose();
-      return out;
+      return trainingLosses(model, tokens, { batchSize: 8, steps: 4 });
     };
     useWorkerThreads(1);
     const single = await losses();

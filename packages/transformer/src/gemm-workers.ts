@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { setParallelGemm } from './fast-kernels.js';
 import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
 import type { GemmShape } from './wasm-gemm.js';
+import { align, runOnCopies } from './wasm-module.js';
 
 // The control block shared with the workers (Int32 slots).
 const GENERATION = 0; // job number; workers wait on it
@@ -11,8 +12,12 @@ const PARAMETERS = 3; // a, b, c, batches, m, n, k, transposeA, transposeB, stri
 // runTasks uses these slots as literals (its source runs in the workers): keep them in step.
 const SLOTS = 32;
 const TASK_BITS = 20; // task index bits of NEXT
-const PAGE = 65_536;
 const MAXIMUM_PAGES = 16_384; // 1 GiB, as the shared module declares (scripts/build-wasm.mjs)
+
+/** A tuple of N numbers (the job's parameters, read from the control block). */
+type Numbers<N extends number, T extends number[] = []> = T['length'] extends N
+  ? T
+  : Numbers<N, [...T, number]>;
 
 interface SharedKernels {
   gemmRows(...args: Array<number | boolean>): void;
@@ -43,23 +48,7 @@ function runTasks(control: Int32Array, kernels: SharedKernels, thread: number, g
     rowsPerTask,
     scratch,
     perThread,
-  ] = Array.from({ length: 15 }, (_, i) => control[3 + i] as number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]; // PARAMETERS
+  ] = control.subarray(3, 18) as unknown as Numbers<15>; // PARAMETERS
   const perBatch = Math.ceil(m / rowsPerTask);
   for (;;) {
     const claimed = Atomics.load(control, 1); // NEXT: generation << 20 | task
@@ -133,23 +122,28 @@ class GemmPool {
 
   /** out = op(a)·op(b) batched, split into tasks of 64 rows (or one batch) shared by all threads. */
   run(a: Float32Array, b: Float32Array, out: Float32Array, shape: GemmShape): void {
-    const { batches, m, n, k } = shape;
-    const align = (value: number) => Math.ceil(value / 16) * 16;
-    const bAt = align(a.length * 4);
-    const outAt = align(bAt + b.length * 4);
-    const scratch = align(outAt + out.length * 4);
+    const { m, n, k } = shape;
     const perThread = align(this.kernels.scratchBytes(m, n, k));
-    const end = scratch + perThread * this.threads;
-    const missing = end - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
-    const heap = this.memory.buffer;
-    new Float32Array(heap, 0, a.length).set(a);
-    new Float32Array(heap, bAt, b.length).set(b);
+    runOnCopies(this.memory, [a, b], [out], perThread * this.threads, ([aAt, bAt], [outAt], scratch) =>
+      this.runJob(shape, aAt!, bAt!, outAt!, scratch, perThread),
+    );
+  }
+
+  /** One job: parameters into the control block, the workers woken, tasks shared until none is left. */
+  private runJob(
+    shape: GemmShape,
+    aAt: number,
+    bAt: number,
+    outAt: number,
+    scratch: number,
+    perThread: number,
+  ) {
+    const { batches, m, n, k } = shape;
     // 64-row tasks (a multiple of the kernel's 4-row tile), at least two per thread when rows allow
     const rowsPerTask = m <= 4 ? m : Math.max(4, Math.min(64, Math.ceil(m / (2 * this.threads) / 4) * 4));
     const tasks = batches * Math.ceil(m / rowsPerTask);
     const parameters = [
-      0,
+      aAt,
       bAt,
       outAt,
       batches,
@@ -179,7 +173,6 @@ class GemmPool {
       active = Atomics.load(this.control, ACTIVE)
     )
       Atomics.wait(this.control, ACTIVE, active, 50);
-    out.set(new Float32Array(this.memory.buffer, outAt, out.length));
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 /** What lm-stack's kernels use of the wasm backend (`@tensorflow/tfjs-backend-wasm`'s BackendWasm). */
 interface WasmBackend {
@@ -14,7 +14,8 @@ interface CpuBackend {
 
 /**
  * Runs a float32 kernel written over plain arrays on the wasm or cpu backend: `compute` gets the inputs'
- * values and the output to fill, in the backend's own memory where it has one (the wasm heap).
+ * values (an int32 input arrives as an Int32Array) and the output to fill, in the backend's own memory where
+ * it has one (the wasm heap).
  */
 export function runFloatKernel(
   backend: unknown,
@@ -43,10 +44,44 @@ export function runFloatKernelOutputs(
     return outs;
   }
   const cpu = backend as CpuBackend;
-  const outs = outShapes.map((shape) => new Float32Array(shape.reduce((product, size) => product * size, 1)));
+  const outs = outShapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
   compute(
     inputs.map((input) => cpu.data.get(input.dataId).values as Float32Array),
     outs,
   );
   return outs.map((out, i) => cpu.makeTensorInfo(outShapes[i]!, 'float32', out));
+}
+
+/** A set of lm-stack kernels (and gradients) registered together on the wasm and cpu backends. */
+export interface FusedKernels {
+  /** Registers the kernels on first use and turns them on, or off (callers then use tfjs ops). */
+  use(on: boolean): void;
+  /** Whether they are on and serve the active backend. */
+  serves(): boolean;
+}
+
+/**
+ * Declares fused kernels: registered on the wasm and cpu backends the first time they are turned on, with
+ * their gradients; `available` says whether they can run here at all (the WebAssembly ones need SIMD).
+ * The first kernel is the one `serves` looks up.
+ */
+export function fusedKernels(
+  kernels: ReadonlyArray<readonly [string, tf.KernelFunc]>,
+  gradients: readonly tf.GradConfig[] = [],
+  available: () => boolean = () => true,
+): FusedKernels {
+  let registered = false;
+  let enabled = false;
+  return {
+    use(on) {
+      enabled = on && available();
+      if (registered || !enabled) return;
+      registered = true;
+      for (const backendName of ['wasm', 'cpu'])
+        for (const [kernelName, kernelFunc] of kernels)
+          tf.registerKernel({ kernelName, backendName, kernelFunc });
+      for (const gradient of gradients) tf.registerGradient(gradient);
+    },
+    serves: () => enabled && tf.getKernel(kernels[0]![0], tf.getBackend()) !== undefined,
+  };
 }

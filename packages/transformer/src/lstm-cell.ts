@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { runFloatKernel } from './kernel-io.js';
+import { fusedKernels, runFloatKernel } from './kernel-io.js';
 import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 
 // One kernel for an LSTM cell's pointwise part and one for each input's gradient, in place of about a dozen
@@ -7,7 +7,6 @@ import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 const CELL = 'LmStackLstmCell';
 const CELL_GRAD_GATES = 'LmStackLstmCellGradGates';
 const CELL_GRAD_STATE = 'LmStackLstmCellGradState';
-const BACKENDS = ['wasm', 'cpu'] as const;
 
 /**
  * gates [batch, 4·hidden] = (i, f, g, o) pre-activations, c [batch, hidden]: c' = σ(f)·c + σ(i)·tanh(g),
@@ -65,34 +64,31 @@ function gradKernel(toGates: boolean): tf.KernelFunc {
   };
 }
 
-let registered = false;
-let enabled = false;
-
-/** Registers the fused LSTM cell kernels and gradient on the wasm and cpu backends (once) and turns them on or off. */
-export function useLstmCellKernels(on: boolean): void {
-  enabled = on && hasWasmKernels();
-  if (registered || !on) return;
-  registered = true;
-  for (const backendName of BACKENDS) {
-    tf.registerKernel({ kernelName: CELL, backendName, kernelFunc: cellKernel as unknown as tf.KernelFunc });
-    tf.registerKernel({ kernelName: CELL_GRAD_GATES, backendName, kernelFunc: gradKernel(true) });
-    tf.registerKernel({ kernelName: CELL_GRAD_STATE, backendName, kernelFunc: gradKernel(false) });
-  }
-  tf.registerGradient({
-    kernelName: CELL,
-    inputsToSave: ['c'],
-    outputsToSave: [false, false, true],
-    gradFunc: (dys, saved) => {
-      const [dh, dNext] = dys as tf.Tensor[];
-      const [c, act] = saved as [tf.Tensor, tf.Tensor];
-      const inputs = { dh: dh!, dNext: dNext!, c, act };
-      return {
-        gates: () => tf.engine().runKernel(CELL_GRAD_GATES, inputs) as tf.Tensor,
-        c: () => tf.engine().runKernel(CELL_GRAD_STATE, inputs) as tf.Tensor,
-      };
+/** The fused LSTM cell kernels and gradient (the forward one is WebAssembly). */
+export const lstmCellKernels = fusedKernels(
+  [
+    [CELL, cellKernel as unknown as tf.KernelFunc],
+    [CELL_GRAD_GATES, gradKernel(true)],
+    [CELL_GRAD_STATE, gradKernel(false)],
+  ],
+  [
+    {
+      kernelName: CELL,
+      inputsToSave: ['c'],
+      outputsToSave: [false, false, true],
+      gradFunc: (dys, saved) => {
+        const [dh, dNext] = dys as tf.Tensor[];
+        const [c, act] = saved as [tf.Tensor, tf.Tensor];
+        const inputs = { dh: dh!, dNext: dNext!, c, act };
+        return {
+          gates: () => tf.engine().runKernel(CELL_GRAD_GATES, inputs) as tf.Tensor,
+          c: () => tf.engine().runKernel(CELL_GRAD_STATE, inputs) as tf.Tensor,
+        };
+      },
     },
-  });
-}
+  ],
+  hasWasmKernels,
+);
 
 /**
  * An LSTM cell's pointwise part: from the gate pre-activations [batch, 4·hidden] (i, f, g, o) and the cell
@@ -105,7 +101,7 @@ export function useLstmCellKernels(on: boolean): void {
  * ```
  */
 export function lstmCell(gates: tf.Tensor, c: tf.Tensor): { h: tf.Tensor; c: tf.Tensor } {
-  if (enabled && gates.dtype === 'float32' && tf.getKernel(CELL, tf.getBackend())) {
+  if (gates.dtype === 'float32' && lstmCellKernels.serves()) {
     const [h, next] = tf.engine().runKernel(CELL, { gates, c }) as unknown as [
       tf.Tensor,
       tf.Tensor,

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { runFloatKernel } from './kernel-io.js';
+import { fusedKernels, runFloatKernel } from './kernel-io.js';
 
 // RMSNorm in one kernel forward and one per input backward, in place of six tfjs ops forward and a dozen
 // backward. Computed with ggml's roundings, so the forward pass gives llama.cpp's values bit for bit.
 const RMS_NORM = 'LmStackRmsNorm';
 const RMS_NORM_GRAD_X = 'LmStackRmsNormGradX';
 const RMS_NORM_GRAD_WEIGHT = 'LmStackRmsNormGradWeight';
-const BACKENDS = ['wasm', 'cpu'] as const;
 
 interface NormAttributes {
   readonly eps: number;
@@ -68,37 +67,33 @@ const gradWeight: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   });
 };
 
-let registered = false;
-let enabled = false;
-
-/** Registers the fused RMSNorm kernels and gradient on the wasm and cpu backends (once) and turns them on or off. */
-export function useRmsNormKernels(on: boolean): void {
-  enabled = on;
-  if (registered || !on) return;
-  registered = true;
-  for (const backendName of BACKENDS) {
-    tf.registerKernel({ kernelName: RMS_NORM, backendName, kernelFunc: forward });
-    tf.registerKernel({ kernelName: RMS_NORM_GRAD_X, backendName, kernelFunc: gradX });
-    tf.registerKernel({ kernelName: RMS_NORM_GRAD_WEIGHT, backendName, kernelFunc: gradWeight });
-  }
-  tf.registerGradient({
-    kernelName: RMS_NORM,
-    inputsToSave: ['x', 'weight'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, weight] = saved as [tf.Tensor, tf.Tensor];
-      const upstream = dy as tf.Tensor;
-      return {
-        x: () =>
-          tf.engine().runKernel(RMS_NORM_GRAD_X, { dy: upstream, x, weight }, attrs as never) as tf.Tensor,
-        weight: () =>
-          tf.engine().runKernel(RMS_NORM_GRAD_WEIGHT, { dy: upstream, x }, attrs as never) as tf.Tensor,
-      };
+/** The fused RMSNorm kernels and gradient. */
+export const rmsNormKernels = fusedKernels(
+  [
+    [RMS_NORM, forward],
+    [RMS_NORM_GRAD_X, gradX],
+    [RMS_NORM_GRAD_WEIGHT, gradWeight],
+  ],
+  [
+    {
+      kernelName: RMS_NORM,
+      inputsToSave: ['x', 'weight'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x, weight] = saved as [tf.Tensor, tf.Tensor];
+        const upstream = dy as tf.Tensor;
+        return {
+          x: () =>
+            tf.engine().runKernel(RMS_NORM_GRAD_X, { dy: upstream, x, weight }, attrs as never) as tf.Tensor,
+          weight: () =>
+            tf.engine().runKernel(RMS_NORM_GRAD_WEIGHT, { dy: upstream, x }, attrs as never) as tf.Tensor,
+        };
+      },
     },
-  });
-}
+  ],
+);
 
 /** The fused RMSNorm when it serves the active backend and dtype, else null. */
 export function rmsNormKernel(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor | null {
-  if (!enabled || x.dtype !== 'float32' || !tf.getKernel(RMS_NORM, tf.getBackend())) return null;
+  if (x.dtype !== 'float32' || !rmsNormKernels.serves()) return null;
   return tf.engine().runKernel(RMS_NORM, { x, weight }, { eps } as never) as tf.Tensor;
 }

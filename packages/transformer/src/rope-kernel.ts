@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { runFloatKernel } from './kernel-io.js';
+import { fusedKernels, runFloatKernel } from './kernel-io.js';
 
 // One kernel for RoPE and the [batch, seq, heads, headDim] → [batch, heads, seq, headDim] transpose that
 // attention needs after it, and one for its gradient: tfjs's composite (reverse, two multiplies, an add and
 // a transpose, each with its gradient) was a fifth of a training step on the wasm backend.
 const ROPE_HEADS = 'LmStackRopeHeads';
 const ROPE_HEADS_GRAD = 'LmStackRopeHeadsGrad';
-const BACKENDS = ['wasm', 'cpu'] as const;
 
 interface RopeAttributes {
   readonly offset: number;
@@ -63,37 +62,28 @@ function ropeKernel(inverse: boolean): tf.KernelFunc {
   };
 }
 
-let registered = false;
-let enabled = false;
-
-/** Registers the fused RoPE kernels and gradient on the wasm and cpu backends (once) and turns them on or off. */
-export function useRopeKernels(on: boolean): void {
-  enabled = on;
-  if (registered || !on) return;
-  registered = true;
-  for (const backendName of BACKENDS) {
-    tf.registerKernel({ kernelName: ROPE_HEADS, backendName, kernelFunc: ropeKernel(false) });
-    tf.registerKernel({ kernelName: ROPE_HEADS_GRAD, backendName, kernelFunc: ropeKernel(true) });
-  }
-  tf.registerGradient({
-    kernelName: ROPE_HEADS,
-    inputsToSave: ['cos', 'sin'],
-    gradFunc: (dy, saved, attrs) => {
-      const [cos, sin] = saved as [tf.Tensor, tf.Tensor];
-      return {
-        x: () =>
-          tf
-            .engine()
-            .runKernel(ROPE_HEADS_GRAD, { x: dy as tf.Tensor, cos, sin }, attrs as never) as tf.Tensor,
-      };
+/** The fused RoPE kernels and gradient. */
+export const ropeKernels = fusedKernels(
+  [
+    [ROPE_HEADS, ropeKernel(false)],
+    [ROPE_HEADS_GRAD, ropeKernel(true)],
+  ],
+  [
+    {
+      kernelName: ROPE_HEADS,
+      inputsToSave: ['cos', 'sin'],
+      gradFunc: (dy, saved, attrs) => {
+        const [cos, sin] = saved as [tf.Tensor, tf.Tensor];
+        return {
+          x: () =>
+            tf
+              .engine()
+              .runKernel(ROPE_HEADS_GRAD, { x: dy as tf.Tensor, cos, sin }, attrs as never) as tf.Tensor,
+        };
+      },
     },
-  });
-}
-
-/** Whether the fused kernel serves the active backend. */
-export function hasRopeKernel(): boolean {
-  return enabled && tf.getKernel(ROPE_HEADS, tf.getBackend()) !== undefined;
-}
+  ],
+);
 
 /**
  * RoPE on x [batch, seq, heads, headDim] at positions offset … offset + seq − 1, returned as

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasRopeKernel, ropeHeadsKernel } from './rope-kernel.js';
+import { ropeHeadsKernel, ropeKernels } from './rope-kernel.js';
 
 /**
  * Rotary position tables in llama.cpp's convention (`LLAMA_ROPE_TYPE_NORM`): adjacent pairs (2i, 2i+1) of a
@@ -73,6 +73,6 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, of
  * ```
  */
 export function ropeHeads(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, offset = 0): tf.Tensor4D {
-  if (hasRopeKernel()) return ropeHeadsKernel(x, cos, sin, offset);
+  if (ropeKernels.serves()) return ropeHeadsKernel(x, cos, sin, offset);
   return applyRope(x, cos, sin, offset).transpose([0, 2, 1, 3]) as tf.Tensor4D;
 }

@@ -1,4 +1,4 @@
-import { hasWasmKernels, type KernelExports, kernelsOn, privateMemory } from './wasm-module.js';
+import { hasWasmKernels, type KernelExports, kernelsOn, privateMemory, runOnCopies } from './wasm-module.js';
 
 /** The shape of one batched product C[batch] (m × n) = op(A[batch]) · op(B[batch]). */
 export interface GemmShape {
@@ -45,8 +45,6 @@ export function runGemm(
   );
 }
 
-const align = (value: number) => Math.ceil(value / 16) * 16;
-
 /**
  * out[batch] = op(a[batch]) · op(b[batch]) with the WebAssembly SIMD kernel (packed panels, a 4 × 8 register
  * tile), all row-major float32; op is a transpose when `transposeA`/`transposeB` (a is then stored k × m,
@@ -63,12 +61,8 @@ const align = (value: number) => Math.ceil(value / 16) * 16;
 export function wasmGemm(a: Float32Array, b: Float32Array, out: Float32Array, shape: GemmShape): void {
   if (!hasWasmKernels())
     throw new Error('the WebAssembly SIMD kernels are unavailable here: check hasWasmKernels() first');
-  const bAt = align(a.length * 4);
-  const outAt = align(bAt + b.length * 4);
-  const scratch = align(outAt + out.length * 4);
-  const memory = privateMemory(scratch + gemmScratchBytes(shape));
-  new Float32Array(memory.buffer, 0, a.length).set(a);
-  new Float32Array(memory.buffer, bAt, b.length).set(b);
-  runGemm(kernelsOn(memory), 0, bAt, outAt, scratch, shape);
-  out.set(new Float32Array(memory.buffer, outAt, out.length));
+  const memory = privateMemory();
+  runOnCopies(memory, [a, b], [out], gemmScratchBytes(shape), ([aAt, bAt], [outAt], scratch) =>
+    runGemm(kernelsOn(memory), aAt!, bAt!, outAt!, scratch, shape),
+  );
 }

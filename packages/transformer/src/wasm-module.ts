@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { runFloatKernelOutputs } from './kernel-io.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 /** The exports of assembly/index.ts. */
@@ -95,13 +96,18 @@ export function kernelsOn(memory: WebAssembly.Memory): KernelExports {
   return instance;
 }
 
+/** Grows `memory` to at least `bytes` bytes. */
+export function growTo(memory: WebAssembly.Memory, bytes: number): WebAssembly.Memory {
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+  return memory;
+}
+
 let ownMemory: WebAssembly.Memory | undefined;
 
-/** A private memory of at least `bytes` bytes, for operands that live outside a wasm heap (the cpu backend). */
-export function privateMemory(bytes = 0): WebAssembly.Memory {
+/** A private memory, for operands that live outside a wasm heap (the cpu backend). */
+export function privateMemory(): WebAssembly.Memory {
   ownMemory ??= new WebAssembly.Memory({ initial: 1 });
-  const missing = bytes - ownMemory.buffer.byteLength;
-  if (missing > 0) ownMemory.grow(Math.ceil(missing / PAGE));
   return ownMemory;
 }
 
@@ -116,20 +122,45 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-/** What it uses of the cpu backend (`@tensorflow/tfjs-backend-cpu`'s MathBackendCPU). */
-interface CpuBackend {
-  data: { get(dataId: tf.DataId): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
 /** The wasm backend's heap, when this tfjs build exposes it (Emscripten's `asm.memory`). */
 function wasmHeap(backend: unknown): WebAssembly.Memory | undefined {
   const memory = (backend as Partial<WasmHeapBackend>).wasm?.asm?.memory;
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
-const align = (value: number) => Math.ceil(value / 16) * 16;
-const sizeOf = (shape: readonly number[]) => shape.reduce((product, size) => product * size, 1);
+/** `value` rounded up to a multiple of 16 (a SIMD vector). */
+export const align = (value: number) => Math.ceil(value / 16) * 16;
+
+/**
+ * Copies `inputs` into `memory` (grown to fit), 16-byte aligned one after another, then the outputs' places
+ * and `scratchBytes` free bytes; calls `run` with their byte offsets; copies the results into `outputs`.
+ * For operands that live outside the memory a kernel runs on (the cpu backend, the threads' shared memory).
+ */
+export function runOnCopies(
+  memory: WebAssembly.Memory,
+  inputs: ReadonlyArray<Float32Array | Int32Array>,
+  outputs: readonly Float32Array[],
+  scratchBytes: number,
+  run: (inputsAt: number[], outputsAt: number[], scratch: number) => void,
+): void {
+  let end = 0;
+  const place = (bytes: number) => {
+    const at = end;
+    end = align(end + bytes);
+    return at;
+  };
+  const inputsAt = inputs.map((input) => place(input.byteLength));
+  const outputsAt = outputs.map((output) => place(output.byteLength));
+  const scratch = place(scratchBytes);
+  growTo(memory, end);
+  for (const [i, input] of inputs.entries()) {
+    const View = input instanceof Int32Array ? Int32Array : Float32Array; // int32 ids stay integers
+    new View(memory.buffer, inputsAt[i], input.length).set(input);
+  }
+  run(inputsAt, outputsAt, scratch);
+  for (const [i, output] of outputs.entries())
+    output.set(new Float32Array(memory.buffer, outputsAt[i], output.length));
+}
 
 /**
  * Runs a kernel of the module on float32 tensors of the wasm or cpu backend: on the wasm backend's heap in
@@ -156,28 +187,11 @@ export function runWasmKernel(
     }
     return outs;
   }
-  const cpu = backend as CpuBackend;
-  const values = inputs.map((input) => cpu.data.get(input.dataId).values as Float32Array | Int32Array);
-  let end = 0;
-  const place = (length: number) => {
-    const at = end;
-    end = align(end + length * 4);
-    return at;
-  };
-  const inputsAt = values.map((value) => place(value.length));
-  const outputsAt = outShapes.map((shape) => place(sizeOf(shape)));
-  const scratch = place(scratchBytes / 4);
-  const memory = privateMemory(end);
-  for (const [i, value] of values.entries()) {
-    const View = value instanceof Int32Array ? Int32Array : Float32Array; // int32 ids stay integers
-    new View(memory.buffer, inputsAt[i], value.length).set(value);
-  }
-  run(kernelsOn(memory), inputsAt, outputsAt, scratch);
-  return outShapes.map((shape, i) =>
-    cpu.makeTensorInfo(
-      [...shape],
-      'float32',
-      new Float32Array(memory.buffer, outputsAt[i], sizeOf(shape)).slice(),
+  // The cpu backend (or a wasm build that hides its heap): on copies
+  const memory = privateMemory();
+  return runFloatKernelOutputs(backend, inputs, [...outShapes], (values, outs) =>
+    runOnCopies(memory, values, outs, scratchBytes, (inputsAt, outputsAt, scratch) =>
+      run(kernelsOn(memory), inputsAt, outputsAt, scratch),
     ),
   );
 }
