@@ -8,6 +8,7 @@ const packagesDir = fileURLToPath(new URL('./packages', import.meta.url));
 const alias = Object.fromEntries([
   // Subpath entries first: an alias matches by prefix, and the first match wins.
   ['@lm-stack/transformer/node', `${packagesDir}/transformer/src/node.ts`],
+  ['@lm-stack/transformer/native', `${packagesDir}/transformer/native/index.cjs`],
   ...readdirSync(packagesDir).map((name) => [`@lm-stack/${name}`, `${packagesDir}/${name}/src/index.ts`]),
 ]);
 

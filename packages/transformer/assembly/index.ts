@@ -3,3 +3,4 @@
 export * from './cross-entropy';
 export * from './gemm';
 export * from './lstm-cell';
+export * from './reduce';

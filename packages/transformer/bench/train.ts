@@ -1,7 +1,7 @@
 /**
  * Training throughput of the reference configs (forward + backward + clip + AdamW per step, synthetic
- * tokens, one thread) on the wasm backend with lm-stack's kernels and with tfjs's own, with PyTorch in the
- * same run when `/usr/bin/python3 -c "import torch"` works: prints `ratio train-<config> <ours/torch>`.
+ * tokens, one thread) on the wasm backend with lm-stack's kernels (native GEMM where built, and the
+ * WebAssembly GEMM browsers run) and with tfjs's own, with PyTorch in the same run when `/usr/bin/python3 -c "import torch"` works: prints `ratio train-<config> <ours/torch>`.
  * Run: pnpm bench:train   (LM_STACK_BENCH_CPU=1 also times the slow cpu backend)
  */
 import { spawnSync } from 'node:child_process';
@@ -11,10 +11,12 @@ import {
   type LanguageModel,
   LstmLm,
   MiniGpt,
+  nativeGemmStatus,
   parameterCount,
   restoreTfjsKernels,
   selectBackend,
   Trainer,
+  useNativeGemm,
 } from '../src/index.js';
 import { hardwareReport, useWorkerThreads } from '../src/node.js';
 
@@ -63,28 +65,44 @@ function tokensPerSecond(
 const rows: Array<Record<string, string | number>> = [];
 const ours = new Map<string, number>();
 const oursTwoThreads = new Map<string, number>();
-// lm-stack's kernels (the default) on one thread and on two (useWorkerThreads), then tfjs's own wasm
-// kernels for comparison, then optionally tfjs's cpu backend.
-const runs: Array<{ label: string; backend: 'wasm' | 'cpu'; fast: boolean; threads: number }> = [
-  { label: 'wasm + lm-stack kernels', backend: 'wasm', fast: true, threads: 1 },
-  { label: 'wasm + lm-stack kernels, 2 threads', backend: 'wasm', fast: true, threads: 2 },
-  { label: 'wasm, tfjs kernels', backend: 'wasm', fast: false, threads: 1 },
+const oursWebAssembly = new Map<string, number>();
+await selectBackend('wasm'); // loads the native GEMM where it was built
+const native = nativeGemmStatus();
+if (!native.active) console.log(`native GEMM unavailable (${native.reason}): "ours" is the WebAssembly GEMM`);
+// lm-stack's kernels (the default: native GEMM where built) on one thread and on two (useWorkerThreads),
+// with the WebAssembly GEMM (what browsers run), then tfjs's own wasm kernels, then optionally tfjs's cpu.
+type Run = { label: string; backend: 'wasm' | 'cpu'; fast: boolean; native: boolean; threads: number };
+const runs: Run[] = [
+  { label: 'wasm + lm-stack kernels', backend: 'wasm', fast: true, native: true, threads: 1 },
+  { label: 'wasm + lm-stack kernels, 2 threads', backend: 'wasm', fast: true, native: true, threads: 2 },
+  {
+    label: 'wasm + lm-stack kernels, WebAssembly GEMM',
+    backend: 'wasm',
+    fast: true,
+    native: false,
+    threads: 1,
+  },
+  { label: 'wasm, tfjs kernels', backend: 'wasm', fast: false, native: false, threads: 1 },
   ...(process.env.LM_STACK_BENCH_CPU
-    ? [{ label: 'cpu, tfjs kernels', backend: 'cpu' as const, fast: false, threads: 1 }]
+    ? [{ label: 'cpu, tfjs kernels', backend: 'cpu' as const, fast: false, native: false, threads: 1 }]
     : []),
 ];
-for (const { label, backend, fast, threads } of runs) {
-  await selectBackend(backend); // registers lm-stack's kernels
-  if (!fast) restoreTfjsKernels();
-  useWorkerThreads(threads);
+for (const run of runs) {
+  await selectBackend(run.backend); // registers lm-stack's kernels
+  if (!run.fast) restoreTfjsKernels();
+  useNativeGemm(run.native);
+  useWorkerThreads(run.threads);
   for (const [name, { batch, make }] of Object.entries(CONFIGS)) {
-    if (backend === 'cpu' && name === 'small') continue; // minutes per step
-    const { rate, parameters } = tokensPerSecond(make, batch, backend === 'cpu' ? 1 : 5);
-    rows.push({ config: name, backend: label, parameters, 'tokens/s': Math.round(rate) });
-    if (fast) (threads === 1 ? ours : oursTwoThreads).set(name, rate);
+    if (run.backend === 'cpu' && name === 'small') continue; // minutes per step
+    const { rate, parameters } = tokensPerSecond(make, batch, run.backend === 'cpu' ? 1 : 5);
+    rows.push({ config: name, backend: run.label, parameters, 'tokens/s': Math.round(rate) });
+    if (!run.fast) continue;
+    if (!run.native) oursWebAssembly.set(name, rate);
+    else (run.threads === 1 ? ours : oursTwoThreads).set(name, rate);
   }
 }
 useWorkerThreads(1);
+useNativeGemm(true);
 await selectBackend();
 const report = hardwareReport();
 console.log(
@@ -112,6 +130,11 @@ if (torch.status === 0) {
     rows.push({ config, backend: 'pytorch, 2 threads', parameters: '', 'tokens/s': Math.round(rateTwo) });
     const mine = ours.get(config);
     if (mine) ratios.push(`ratio train-${config} ${(mine / rate).toFixed(3)}`);
+    const mineWebAssembly = oursWebAssembly.get(config);
+    if (mineWebAssembly)
+      ratios.push(
+        `ratio train-${config}-webassembly ${(mineWebAssembly / rate).toFixed(3)} (browsers: no native GEMM)`,
+      );
     const mineTwo = oursTwoThreads.get(config);
     if (mineTwo)
       ratios.push(

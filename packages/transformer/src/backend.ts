@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { BackendUnavailableError } from './errors.js';
 import { registerFastKernels } from './fast-kernels.js';
+import { loadNativeGemm } from './native-gemm.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { compileKernels } from './wasm-module.js';
 
@@ -52,6 +53,7 @@ async function activate(name: BackendName): Promise<void> {
   if (name === 'wasm') registerWasmTrainingKernels();
   if (name === 'wasm' || name === 'cpu') {
     await compileKernels(); // asynchronously: browsers refuse to compile modules over 4 KB synchronously
+    await loadNativeGemm(); // Node on x86-64: the AVX2 GEMM addon, where it was built at install
     registerFastKernels(); // tfjs's kernels stay where WebAssembly SIMD is missing
   }
   if (!(await tf.setBackend(name)))

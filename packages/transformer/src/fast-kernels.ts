@@ -3,6 +3,7 @@ import { adamWKernels } from './adamw-kernel.js';
 import { crossEntropyKernels } from './cross-entropy-kernel.js';
 import { runFloatKernel, runFloatKernelOutputs } from './kernel-io.js';
 import { lstmCellKernels } from './lstm-cell.js';
+import { nativeGemmActive, runNativeGemm } from './native-gemm.js';
 import { rmsNormKernels } from './rms-norm-kernel.js';
 import { ropeKernels } from './rope-kernel.js';
 import { type GemmShape, gemmScratchBytes, runGemm } from './wasm-gemm.js';
@@ -63,6 +64,10 @@ function fastBatchMatMul(original: tf.KernelFunc): tf.KernelFunc {
     const plan = gemmShape(a, b, transposeA, transposeB);
     if (!plan) return original(args);
     const { batches, m, n, k } = plan.shape;
+    if (nativeGemmActive())
+      return runFloatKernel(args.backend, [a, b], plan.outShape, ([aValues, bValues], out) =>
+        runNativeGemm(aValues!, bValues!, out, plan.shape),
+      );
     const threads = parallelGemm;
     if (threads && 2 * batches * m * n * k >= PARALLEL_FLOPS)
       return runFloatKernel(args.backend, [a, b], plan.outShape, ([aValues, bValues], out) =>
@@ -109,6 +114,43 @@ function fastUnpack(original: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
+ * Sum of a float32 tensor over its leading axes (the gradient of a broadcast bias: [batch, seq, features] →
+ * [features]) or its trailing axes, in the SIMD module (assembly/reduce.ts); tfjs's wasm Sum transposes
+ * first when the summed axes lead (19 ms for an LSTM's [16, 128, 1024] gate gradient; 1 ms here).
+ */
+function fastSum(original: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArguments) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
+    const rank = x.shape.length;
+    if (x.dtype !== 'float32' || rank === 0) return original(args);
+    const requested = axis === null ? x.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis]; // null: all
+    const axes = [...new Set(requested.map((a) => ((a % rank) + rank) % rank))].sort(
+      (first, second) => first - second,
+    );
+    const leading = axes.every((a, i) => a === i);
+    const trailing = axes.every((a, i) => a === rank - axes.length + i);
+    const kept = x.shape.filter((_, i) => !axes.includes(i));
+    const others = tf.util.sizeFromShape(kept);
+    // Over leading axes only pays with a row of SIMD width at least (a [n, 1] column stays with tfjs).
+    if (axes.length === 0 || (!trailing && !(leading && others >= 4))) return original(args);
+    const outShape = keepDims ? x.shape.map((size, i) => (axes.includes(i) ? 1 : size)) : kept;
+    const summed = tf.util.sizeFromShape(axes.map((a) => x.shape[a]!));
+    const [out] = runWasmKernel(
+      args.backend,
+      [x],
+      [outShape],
+      0,
+      (kernels, [values], [sums]) =>
+        trailing
+          ? kernels.sumAlongRows(values!, sums!, others, summed) // [others, summed] → [others]
+          : kernels.sumOverRows(values!, sums!, summed, others), // [summed, others] → [others]
+    );
+    return out!;
+  };
+}
+
+/**
  * Identity that shares the input's memory (reference-counted, as the wasm backend's own Reshape does and the
  * cpu backend's Identity does) instead of copying it: tfjs clones every tensor it saves for the backward
  * pass, and on the wasm backend each clone was a copy (7% of a tiny training step). Tensors are immutable,
@@ -131,6 +173,7 @@ const FUSED = [ropeKernels, lstmCellKernels, rmsNormKernels, adamWKernels, cross
 const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.KernelFunc, readonly string[]]> = [
   ['BatchMatMul', fastBatchMatMul, BACKENDS],
   ['Unpack', fastUnpack, BACKENDS],
+  ['Sum', fastSum, BACKENDS],
   ['Identity', sharedIdentity, ['wasm']], // the cpu backend's Identity already shares
 ];
 
@@ -138,8 +181,10 @@ const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => tf.Kerne
  * Turns on lm-stack's fused kernels (RMSNorm, RoPE with the head transpose, the LSTM cell, softmax
  * cross-entropy, each with its gradient; the AdamW update) and makes
  * tfjs's `wasm` and `cpu` backends run every float32 matrix product (`BatchMatMul`: plain, transposed
- * and batched, as in attention and in every gradient) on lm-stack's WebAssembly SIMD GEMM (packed panels, a
- * 4 × 8 register tile; 12–25 GFLOP/s on one core where tfjs's kernels give 0.5–15). Models need no change.
+ * and batched, as in attention and in every gradient) on lm-stack's GEMM: the native AVX2 one where
+ * `selectBackend` loaded it (45–60 GFLOP/s on one core), else the WebAssembly SIMD one (packed panels, a
+ * 4 × 8 register tile; 9–25 GFLOP/s where tfjs's kernels give 0.5–15); plus `Sum`, `Unpack` and `Identity`
+ * kernels that avoid copies. Models need no change.
  * `selectBackend` calls it; returns false where WebAssembly SIMD is unavailable (the tfjs kernels stay).
  * Safe to call more than once; `restoreTfjsKernels` undoes it.
  *

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useWorkerThreads, workerThreadJobs } from './gemm-workers.js';
-import { MiniGpt, SeededRandom, selectBackend } from './index.js';
+import { MiniGpt, SeededRandom, selectBackend, useNativeGemm } from './index.js';
 import { trainingLosses } from './testing/training-losses.js';
 
 afterAll(() => {
   useWorkerThreads(1);
+  useNativeGemm(true);
 });
 
 const random = new SeededRandom(3);
@@ -38,8 +39,15 @@ describe('GEMM on worker threads', () => {
             .dataSync(),
         ),
       );
-    for (const backend of ['wasm', 'cpu'] as const) {
+    // The WebAssembly pool (native GEMM off), then the native GEMM's threads where the addon is built.
+    for (const [backend, native] of [
+      ['wasm', false],
+      ['cpu', false],
+      ['wasm', true],
+      ['cpu', true],
+    ] as const) {
       await selectBackend(backend);
+      useNativeGemm(native);
       expect(useWorkerThreads(1)).toBe(1);
       const single = products();
       expect(useWorkerThreads(2)).toBe(2);
@@ -48,26 +56,32 @@ describe('GEMM on worker threads', () => {
       expect(workerThreadJobs() - jobs).toBe(cases.length); // every product went to the threads
       for (const [i, product] of threaded.entries()) expect([...product]).toEqual([...single[i]!]);
     }
+    useNativeGemm(true);
   });
 
-  it('trains to exactly the one-thread losses, and leaks no tensors', async () => {
-    await selectBackend('wasm');
-    const tokens = Int32Array.from({ length: 4000 }, (_, i) => (i * 7 + (i >> 3)) % 97);
-    const losses = async () => {
-      const model = new MiniGpt(
-        { vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 },
-        2,
-      );
-      return trainingLosses(model, tokens, { batchSize: 8, steps: 4 });
-    };
-    useWorkerThreads(1);
-    const single = await losses();
-    useWorkerThreads(2);
-    const before = tf.memory().numTensors;
-    const jobs = workerThreadJobs();
-    const threaded = await losses();
-    expect(workerThreadJobs()).toBeGreaterThan(jobs);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(threaded).toEqual(single);
-  }, 60_000);
+  it.each([false, true])(
+    'trains to exactly the one-thread losses, and leaks no tensors (native GEMM %s)',
+    async (native) => {
+      await selectBackend('wasm');
+      useNativeGemm(native);
+      const tokens = Int32Array.from({ length: 4000 }, (_, i) => (i * 7 + (i >> 3)) % 97);
+      const losses = async () => {
+        const model = new MiniGpt(
+          { vocabSize: 97, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dFf: 128 },
+          2,
+        );
+        return trainingLosses(model, tokens, { batchSize: 8, steps: 4 });
+      };
+      useWorkerThreads(1);
+      const single = await losses();
+      useWorkerThreads(2);
+      const before = tf.memory().numTensors;
+      const jobs = workerThreadJobs();
+      const threaded = await losses();
+      expect(workerThreadJobs()).toBeGreaterThan(jobs);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(threaded).toEqual(single);
+    },
+    60_000,
+  );
 });

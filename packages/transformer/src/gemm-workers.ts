@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { setParallelGemm } from './fast-kernels.js';
+import { nativeParallelJobs, setNativeThreads } from './native-gemm.js';
 import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
 import type { GemmShape } from './wasm-gemm.js';
 import { align, runOnCopies } from './wasm-module.js';
@@ -195,14 +196,16 @@ let jobs = 0;
  * ```
  */
 export function workerThreadJobs(): number {
-  return jobs;
+  return jobs + nativeParallelJobs();
 }
 
 /**
- * Runs large matrix products (from about 8 MFLOP) on `threads` threads: the main thread and threads − 1
- * worker threads on one shared WebAssembly memory, each claiming blocks of rows as it is free, so a core the
- * host has taken only means fewer blocks for it. Operands are copied in and out (the tfjs heap is not
- * shared). Off by default; `useWorkerThreads(1)` turns it off again. Node only.
+ * Runs large matrix products (from about 8 MFLOP) on `threads` threads, each claiming tasks as it is free,
+ * so a core the host has taken only means fewer tasks for it. With the native GEMM (`nativeGemmStatus()`):
+ * POSIX threads in the addon, working in place. Without it: the main thread and threads − 1 worker threads
+ * on one shared WebAssembly memory, operands copied in and out (the tfjs heap is not shared). Products are
+ * bit-identical to one thread's either way. Off by default; `useWorkerThreads(1)` turns it off again. Node
+ * only.
  *
  * @example
  * ```ts
@@ -211,6 +214,7 @@ export function workerThreadJobs(): number {
  * ```
  */
 export function useWorkerThreads(threads = 2): number {
+  setNativeThreads(Math.max(1, threads));
   pool?.dispose();
   pool = null;
   setParallelGemm(null);

@@ -166,12 +166,16 @@ describe('GGUF export', () => {
       // in a float32 sum (our GEMM and ggml add in different orders) moves a value across an F16 rounding
       // midpoint about 16 times as often. Measured 40/40 (2.9e-6); 38/40 (two positions 1e-2 off) was seen
       // while RMSNorm still summed in float32, so the bound leaves room for such a flip.
+      // Which positions flip depends on how our GEMM's float32 sums round against ggml's: measured with the
+      // native GEMM (FMA, 8 lanes) Q8_0 39/40 (one position 1.7e-2 off: an activation block's scale moved),
+      // Q4_0 and mixed 40/40; with the WebAssembly GEMM (LM_STACK_NATIVE=0) Q8_0 and Q4_0 40/40, mixed 37/40
+      // (1.05e-2). So the Q8_0/Q4_0 bounds, too, leave room for a flip; every other position is within 3e-6.
       if (type === 'mixed') {
         expect(close).toBeGreaterThanOrEqual(36);
         expect(worst).toBeLessThan(5e-2);
       } else {
-        expect(close).toBe(ids.length);
-        expect(worst).toBeLessThan(1e-4);
+        expect(close).toBeGreaterThanOrEqual(38);
+        expect(worst).toBeLessThan(5e-2);
       }
       expect(agree / ids.length).toBeGreaterThan(0.8);
     }

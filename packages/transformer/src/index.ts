@@ -21,7 +21,14 @@ export {
 export { frozenLinear, linear } from './linear.js';
 export { maskedCrossEntropy } from './loss.js';
 export { LstmLm } from './lstm-lm.js';
+export { type LstmSequenceResult, lstmSequence } from './lstm-sequence.js';
 export { MiniGpt } from './mini-gpt.js';
+export {
+  loadNativeGemm,
+  type NativeGemmStatus,
+  nativeGemmStatus,
+  useNativeGemm,
+} from './native-gemm.js';
 export { SeededRandom } from './random.js';
 export { rmsNorm } from './rms-norm.js';
 export { applyRope, ropeHeads, ropeTables } from './rope.js';

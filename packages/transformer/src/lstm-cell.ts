@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedKernels, runFloatKernel } from './kernel-io.js';
+import { fusedKernels, runFloatKernelOutputs } from './kernel-io.js';
 import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 
 // One kernel for an LSTM cell's pointwise part and one for each input's gradient, in place of about a dozen
@@ -7,6 +7,7 @@ import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 const CELL = 'LmStackLstmCell';
 const CELL_GRAD_GATES = 'LmStackLstmCellGradGates';
 const CELL_GRAD_STATE = 'LmStackLstmCellGradState';
+const CELL_GRAD = 'LmStackLstmCellGrad'; // both gradients at once, for lstmSequence's backward pass
 
 /**
  * gates [batch, 4·hidden] = (i, f, g, o) pre-activations, c [batch, hidden]: c' = σ(f)·c + σ(i)·tanh(g),
@@ -30,15 +31,18 @@ function cellKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tenso
  * σ/tanh) and t = tanh(c'): dc'_total = dc' + dh·o·(1 − t²); d(pre-activations) = dc'_total·g·i(1 − i),
  * dc'_total·c·f(1 − f), dc'_total·i·(1 − g²), dh·t·o(1 − o); dc = dc'_total·f.
  */
-function gradKernel(toGates: boolean): tf.KernelFunc {
+function gradKernel(outputs: 'gates' | 'state' | 'both'): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const { dh, dNext, c, act } = inputs as Record<string, tf.TensorInfo>;
     const [batch, hidden] = c!.shape as [number, number];
-    return runFloatKernel(
+    const shapes = { gates: [[batch, 4 * hidden]], state: [c!.shape], both: [[batch, 4 * hidden], c!.shape] };
+    const outs = runFloatKernelOutputs(
       backend,
       [dh!, dNext!, c!, act!],
-      toGates ? [batch, 4 * hidden] : c!.shape,
+      shapes[outputs],
       ([dH, dN, state, saved], out) => {
+        const dGates = outputs === 'state' ? undefined : out[0];
+        const dState = outputs === 'gates' ? undefined : out[outputs === 'both' ? 1 : 0];
         for (let b = 0; b < batch; b++)
           for (let j = 0; j < hidden; j++) {
             const at = b * hidden + j;
@@ -49,18 +53,17 @@ function gradKernel(toGates: boolean): tf.KernelFunc {
             const o = saved![from + 3 * hidden]!;
             const t = saved![from + 4 * hidden]!;
             const dTotal = dN![at]! + dH![at]! * o * (1 - t * t);
-            if (!toGates) {
-              out[at] = dTotal * f;
-              continue;
-            }
+            if (dState) dState[at] = dTotal * f;
+            if (!dGates) continue;
             const row = b * 4 * hidden + j;
-            out[row] = dTotal * g * i * (1 - i);
-            out[row + hidden] = dTotal * state![at]! * f * (1 - f);
-            out[row + 2 * hidden] = dTotal * i * (1 - g * g);
-            out[row + 3 * hidden] = dH![at]! * t * o * (1 - o);
+            dGates[row] = dTotal * g * i * (1 - i);
+            dGates[row + hidden] = dTotal * state![at]! * f * (1 - f);
+            dGates[row + 2 * hidden] = dTotal * i * (1 - g * g);
+            dGates[row + 3 * hidden] = dH![at]! * t * o * (1 - o);
           }
       },
     );
+    return outputs === 'both' ? outs : outs[0]!;
   };
 }
 
@@ -68,8 +71,9 @@ function gradKernel(toGates: boolean): tf.KernelFunc {
 export const lstmCellKernels = fusedKernels(
   [
     [CELL, cellKernel as unknown as tf.KernelFunc],
-    [CELL_GRAD_GATES, gradKernel(true)],
-    [CELL_GRAD_STATE, gradKernel(false)],
+    [CELL_GRAD_GATES, gradKernel('gates')],
+    [CELL_GRAD_STATE, gradKernel('state')],
+    [CELL_GRAD, gradKernel('both') as unknown as tf.KernelFunc],
   ],
   [
     {
@@ -112,4 +116,25 @@ export function lstmCell(gates: tf.Tensor, c: tf.Tensor): { h: tf.Tensor; c: tf.
   const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
   const next = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
   return { h: o.sigmoid().mul(next.tanh()), c: next };
+}
+
+/**
+ * The fused cell with the activations its gradient needs: [h, c', act] (act [batch, 5·hidden]). Only where
+ * `lstmCellKernels.serves()`.
+ */
+export function lstmCellSaving(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(CELL, { gates, c }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/**
+ * The cell's gradients in one kernel: from dh and dc' (upstream), c and the saved activations, the gradient
+ * of the gate pre-activations [batch, 4·hidden] and of c. Only where `lstmCellKernels.serves()`.
+ */
+export function lstmCellGradient(
+  dh: tf.Tensor,
+  dNext: tf.Tensor,
+  c: tf.Tensor,
+  act: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(CELL_GRAD, { dh, dNext, c, act }) as unknown as [tf.Tensor, tf.Tensor];
 }

@@ -3,7 +3,7 @@ import { requireReadyBackend } from './backend.js';
 import { type LstmConfig, type LstmConfigInput, parseLstmConfig } from './config.js';
 import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { linear } from './linear.js';
-import { lstmCell } from './lstm-cell.js';
+import { lstmSequence } from './lstm-sequence.js';
 import { SeededRandom } from './random.js';
 
 /** Hidden and cell state per layer: [batch, hidden]. */
@@ -135,20 +135,17 @@ export class LstmLm implements LanguageModel {
       const inputGates = linear(x, parameter(`lstm.${layer}.input_weight`)).add(
         parameter(`lstm.${layer}.bias`),
       );
-      // seq × [batch, 4·hidden], split along the outer axis: contiguous slices (tfjs's wasm Unpack along an
+      // Time-major [seq, batch, 4·hidden]: each step's gates a contiguous slice (tfjs's wasm Unpack along an
       // inner axis copies element by element, half a training step)
-      const steps = tf.unstack(inputGates.transpose([1, 0, 2]), 0);
-      let h: tf.Tensor = initial?.h[layer] ?? tf.zeros([batch, hiddenSize]);
-      let c: tf.Tensor = initial?.c[layer] ?? tf.zeros([batch, hiddenSize]);
-      const outputs: tf.Tensor[] = [];
-      for (const step of steps) {
-        const gates = step.add(linear(h, parameter(`lstm.${layer}.hidden_weight`)));
-        ({ h, c } = lstmCell(gates, c));
-        outputs.push(h);
-      }
+      const { outputs, h, c } = lstmSequence(
+        inputGates.transpose([1, 0, 2]) as tf.Tensor3D,
+        parameter(`lstm.${layer}.hidden_weight`),
+        (initial?.h[layer] ?? tf.zeros([batch, hiddenSize])) as tf.Tensor2D,
+        (initial?.c[layer] ?? tf.zeros([batch, hiddenSize])) as tf.Tensor2D,
+      );
       final.h.push(h);
       final.c.push(c);
-      x = drop(tf.stack(outputs, 0).transpose([1, 0, 2])); // [seq, batch, hidden] → [batch, seq, hidden]
+      x = drop(outputs.transpose([1, 0, 2])); // [seq, batch, hidden] → [batch, seq, hidden]
     }
     const logits = linear(x, parameter('head'))
       .add(parameter('head_bias'))

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { requireReadyBackend } from './backend.js';
 import { type MiniGptConfig, type MiniGptConfigInput, parseMiniGptConfig } from './config.js';
+import { fastMiniGptDecoder } from './fast-decoder.js';
+import { hasFastMatMul } from './fast-kernels.js';
 import type { ForwardOptions, IncrementalDecoder, LanguageModel } from './language-model.js';
 import { frozenLinear, linear as trainableLinear } from './linear.js';
 import { SeededRandom } from './random.js';
@@ -120,6 +122,13 @@ export class MiniGpt implements LanguageModel {
    * ```
    */
   decoder(options: ForwardOptions = {}): IncrementalDecoder {
+    // Plain inference on lm-stack's CPU kernels: the decoder outside tfjs (a token costs no tfjs dispatch).
+    const hooked = options.activations || options.adapter || options.rmsNorm || options.training;
+    const fast =
+      !hooked && hasFastMatMul()
+        ? fastMiniGptDecoder(this.config, (name) => this.weight(name), this.rope)
+        : null;
+    if (fast) return fast;
     const cache: KvCache = { keys: [], values: [], length: 0 };
     const release = () => {
       for (const tensor of [...cache.keys, ...cache.values]) tensor.dispose();

@@ -19,6 +19,8 @@ export interface KernelExports {
     scratch: number,
   ): void;
   scratchBytes(m: number, n: number, k: number): number;
+  sumOverRows(x: number, out: number, outer: number, inner: number): void;
+  sumAlongRows(x: number, out: number, outer: number, inner: number): void;
   lstmCellForward(
     gates: number,
     c: number,
