@@ -20,7 +20,7 @@
 #endif
 
 #define ROWS 6          // rows of C per tile: 6 × 2 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm
-#define COLS 16         // columns of C per tile: two 8-lane vectors
+#define COLS LM_STACK_COLS // columns of C per tile: two 8-lane vectors (16, gemm.h)
 #define DEPTH_BLOCK 256 // depth per slice: a B panel of 256 × 16 × 4 bytes = 16 KiB stays in L1 (32 KiB)
 #define ROW_BLOCK 96    // rows of A per block: 96 × 256 × 4 bytes = 96 KiB in L2
 #define FEW_ROWS 4      // products of fewer rows stream B instead of packing it (rowTimesB)
