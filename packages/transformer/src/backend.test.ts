@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { arrayTokens, BackendUnavailableError, LstmLm, MiniGpt, selectBackend, Trainer } from './index.js';
+import { BackendUnavailableError, LstmLm, MiniGpt, selectBackend } from './index.js';
+import { trainingLosses } from './testing/training-losses.js';
 
 const tokens = Int32Array.from({ length: 300 }, (_, i) => (i * 7 + (i >> 2)) % 29);
 
@@ -22,20 +23,7 @@ async function losses(backend: 'cpu' | 'wasm', kind: 'minigpt' | 'lstm'): Promis
           3,
         )
       : new LstmLm({ vocabSize: 29, contextLength: 8, embeddingSize: 16, hiddenSize: 24, nLayers: 2 }, 3);
-  const out: number[] = [];
-  const trainer = new Trainer({
-    model,
-    train: arrayTokens(tokens),
-    batchSize: 4,
-    steps: 6,
-    learningRate: 3e-3,
-    seed: 1,
-    onProgress: (p) => out.push(p.loss),
-  });
-  await trainer.fit();
-  trainer.dispose();
-  model.dispose();
-  return out;
+  return trainingLosses(model, tokens, { batchSize: 4, steps: 6 });
 }
 
 describe('backends', () => {

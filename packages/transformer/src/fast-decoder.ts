@@ -117,6 +117,24 @@ export function fastMiniGptDecoder(
   heap.set(rope.cos.dataSync() as Float32Array, cos);
   heap.set(rope.sin.dataSync() as Float32Array, sin);
   const at = (name: string) => arena.offsets.get(name)!;
+  // Every weight's offset, looked up once (not by name on every token).
+  const embedding = at('token_embd');
+  const blocks = Array.from({ length: nLayers }, (_, layer) => {
+    const of = (part: string) => at(`blk.${layer}.${part}`);
+    return {
+      attnNorm: of('attn_norm'),
+      query: of('attn_q'),
+      key: of('attn_k'),
+      value: of('attn_v'),
+      attnOutput: of('attn_output'),
+      ffnNorm: of('ffn_norm'),
+      ffnGate: of('ffn_gate'),
+      ffnUp: of('ffn_up'),
+      ffnDown: of('ffn_down'),
+    };
+  });
+  const outputNorm = at('output_norm');
+  const head = tieEmbeddings ? embedding : at('output');
 
   /** out [m, n] = a [m, k] · B, B stored [k, n] (or [n, k] when `transposed`), all offsets in floats. */
   const product = (
@@ -212,13 +230,13 @@ export function fastMiniGptDecoder(
 
   /** One token at `position`: the residual stream through every block; logits when `last`. */
   const step = (id: number, position: number, last: boolean) => {
-    heap.copyWithin(x, at('token_embd') + id * dModel, at('token_embd') + (id + 1) * dModel);
+    heap.copyWithin(x, embedding + id * dModel, embedding + (id + 1) * dModel);
     for (let layer = 0; layer < nLayers; layer++) {
-      const block = `blk.${layer}`;
-      normalize(at(`${block}.attn_norm`), normed);
-      project(normed, at(`${block}.attn_q`), q, dModel, dModel);
-      project(normed, at(`${block}.attn_k`), k, dModel, kvDim);
-      project(normed, at(`${block}.attn_v`), v, dModel, kvDim);
+      const block = blocks[layer]!;
+      normalize(block.attnNorm, normed);
+      project(normed, block.query, q, dModel, dModel);
+      project(normed, block.key, k, dModel, kvDim);
+      project(normed, block.value, v, dModel, kvDim);
       rotate(q, nHeads, position);
       rotate(k, kvHeads, position);
       for (let head = 0; head < kvHeads; head++) {
@@ -227,22 +245,21 @@ export function fastMiniGptDecoder(
         heap.copyWithin(values[layer]! + into, v + head * headDim, v + (head + 1) * headDim);
       }
       attend(layer, position);
-      project(mixed, at(`${block}.attn_output`), residual, dModel, dModel);
+      project(mixed, block.attnOutput, residual, dModel, dModel);
       for (let i = 0; i < dModel; i++) heap[x + i]! += heap[residual + i]!;
-      normalize(at(`${block}.ffn_norm`), normed);
-      project(normed, at(`${block}.ffn_gate`), gate, dModel, dFf);
-      project(normed, at(`${block}.ffn_up`), up, dModel, dFf);
+      normalize(block.ffnNorm, normed);
+      project(normed, block.ffnGate, gate, dModel, dFf);
+      project(normed, block.ffnUp, up, dModel, dFf);
       for (let i = 0; i < dFf; i++) {
         const g = heap[gate + i]!;
         heap[gate + i] = g * (1 / (1 + Math.exp(-g))) * heap[up + i]!; // SwiGLU: silu(gate) · up
       }
-      project(gate, at(`${block}.ffn_down`), residual, dFf, dModel);
+      project(gate, block.ffnDown, residual, dFf, dModel);
       for (let i = 0; i < dModel; i++) heap[x + i]! += heap[residual + i]!;
     }
     if (!last) return;
-    normalize(at('output_norm'), normed);
-    if (tieEmbeddings) project(normed, at('token_embd'), logits, dModel, vocabSize, true);
-    else project(normed, at('output'), logits, dModel, vocabSize);
+    normalize(outputNorm, normed);
+    project(normed, head, logits, dModel, vocabSize, tieEmbeddings); // tied: token_embd is [vocab, dModel]
   };
 
   let length = 0;

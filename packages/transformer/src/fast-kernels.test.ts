@@ -17,11 +17,11 @@ import {
 } from './index.js';
 import { lstmCell } from './lstm-cell.js';
 import { lstmSequence } from './lstm-sequence.js';
-import { gemmReference as reference } from './testing/gemm-reference.js';
+import { expectProduct, matMulProducts, randomProduct } from './testing/gemm-reference.js';
 import { trainingLosses } from './testing/training-losses.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated.js';
 import { SHARED_KERNELS_WASM_BASE64 } from './wasm/kernels-shared.generated.js';
-import { type GemmShape, wasmGemm } from './wasm-gemm.js';
+import { wasmGemm } from './wasm-gemm.js';
 
 afterAll(async () => {
   await selectBackend('cpu'); // leaves the fast kernels registered, as selectBackend does everywhere else
@@ -66,51 +66,24 @@ describe('WebAssembly SIMD GEMM', () => {
     {
       numRuns: 60,
     },
-  )(
-    'equals float64 op(A)·op(B) within float32 rounding, every transpose and broadcast',
-    (batches, m, n, k, transposeA, transposeB, broadcastA, broadcastB) => {
-      const shape: GemmShape = {
-        batches,
-        m,
-        n,
-        k,
-        transposeA,
-        transposeB,
-        batchedA: !broadcastA,
-        batchedB: !broadcastB,
-      };
-      const a = values((broadcastA ? 1 : batches) * m * k);
-      const b = values((broadcastB ? 1 : batches) * k * n);
-      const out = new Float32Array(batches * m * n).fill(Number.NaN);
-      wasmGemm(a, b, out, shape);
-      const expected = reference(a, b, shape);
-      // Each term |a·b| ≤ 1: k float32 additions drift by at most about k · 2^-24 · k.
-      const tolerance = 1e-6 * k * Math.max(1, k / 64);
-      for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - expected[i]!)).toBeLessThan(tolerance);
-    },
-  );
+  )('equals float64 op(A)·op(B) within float32 rounding, every transpose and broadcast', (...sizes) => {
+    const { a, b, shape } = randomProduct(values, sizes);
+    const out = new Float32Array(shape.batches * shape.m * shape.n).fill(Number.NaN);
+    wasmGemm(a, b, out, shape);
+    expectProduct(out, a, b, shape);
+  });
 
   it('serves tf.matMul on the wasm backend (in its heap) and the cpu backend, same values as tfjs, with and without the native GEMM', async () => {
-    const cases: Array<[number[], number[], boolean, boolean]> = [
-      [[3, 70, 33], [3, 33, 45], false, false], // batched
-      [[2, 4, 33, 70], [2, 4, 45, 70], false, true], // attention scores: q · kᵀ
-      [[130, 9], [130, 300], true, false], // weight gradient: xᵀ · dy
-      [[1, 260], [7, 260], false, true], // one token
-      [[5, 17], [3, 17, 6], false, false], // one matrix against a batch
-    ];
-    const inputs = cases.map(([aShape, bShape]) => [
-      values(aShape.reduce((x, y) => x * y)),
-      values(bShape.reduce((x, y) => x * y)),
-    ]);
-    const products = () =>
-      cases.map(([aShape, bShape, transposeA, transposeB], i) =>
-        tf.tidy(() => {
-          const a = tf.tensor(inputs[i]![0]!, aShape);
-          const b = tf.tensor(inputs[i]![1]!, bShape);
-          const product = tf.matMul(a, b, transposeA, transposeB);
-          return { shape: product.shape, data: product.dataSync() as Float32Array };
-        }),
-      );
+    const products = matMulProducts(
+      [
+        [[3, 70, 33], [3, 33, 45], false, false], // batched
+        [[2, 4, 33, 70], [2, 4, 45, 70], false, true], // attention scores: q · kᵀ
+        [[130, 9], [130, 300], true, false], // weight gradient: xᵀ · dy
+        [[1, 260], [7, 260], false, true], // one token
+        [[5, 17], [3, 17, 6], false, false], // one matrix against a batch
+      ],
+      values,
+    );
     await selectBackend('cpu');
     restoreTfjsKernels();
     expect(hasFastMatMul()).toBe(false);

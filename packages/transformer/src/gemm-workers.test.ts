@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useWorkerThreads, workerThreadJobs } from './gemm-workers.js';
 import { MiniGpt, SeededRandom, selectBackend, useNativeGemm } from './index.js';
+import { type MatMulCase, matMulProducts } from './testing/gemm-reference.js';
 import { trainingLosses } from './testing/training-losses.js';
 
 afterAll(() => {
@@ -15,30 +16,14 @@ const values = (length: number) => Float32Array.from({ length }, () => random.ne
 describe('GEMM on worker threads', () => {
   it('gives the one-thread products bit for bit, every transpose, batched and broadcast', async () => {
     // Each large enough (≥ 8 MFLOP) to go to the threads; row counts not multiples of the 64-row tasks.
-    const cases: Array<[number[], number[], boolean, boolean]> = [
+    const cases: MatMulCase[] = [
       [[301, 130], [130, 257], false, false],
       [[130, 301], [257, 130], true, true],
       [[3, 150, 110], [3, 150, 90], true, false], // batched weight-gradient shape
       [[2, 4, 129, 32], [2, 4, 129, 32], false, true], // attention scores
       [[333, 96], [2, 96, 160], false, false], // one matrix against a batch
     ];
-    const inputs = cases.map(([aShape, bShape]) => [
-      values(aShape.reduce((x, y) => x * y)),
-      values(bShape.reduce((x, y) => x * y)),
-    ]);
-    const products = () =>
-      cases.map(([aShape, bShape, transposeA, transposeB], i) =>
-        tf.tidy(() =>
-          tf
-            .matMul(
-              tf.tensor(inputs[i]![0]!, aShape),
-              tf.tensor(inputs[i]![1]!, bShape),
-              transposeA,
-              transposeB,
-            )
-            .dataSync(),
-        ),
-      );
+    const products = matMulProducts(cases, values);
     // The WebAssembly pool (native GEMM off), then the native GEMM's threads where the addon is built.
     for (const [backend, native] of [
       ['wasm', false],
@@ -54,7 +39,7 @@ describe('GEMM on worker threads', () => {
       const jobs = workerThreadJobs();
       const threaded = products();
       expect(workerThreadJobs() - jobs).toBe(cases.length); // every product went to the threads
-      for (const [i, product] of threaded.entries()) expect([...product]).toEqual([...single[i]!]);
+      for (const [i, { data }] of threaded.entries()) expect([...data]).toEqual([...single[i]!.data]);
     }
     useNativeGemm(true);
   });

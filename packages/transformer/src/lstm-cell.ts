@@ -5,9 +5,7 @@ import { hasWasmKernels, runWasmKernel } from './wasm-module.js';
 // One kernel for an LSTM cell's pointwise part and one for each input's gradient, in place of about a dozen
 // tfjs ops forward and two dozen backward per time step (dispatch, not arithmetic, was the cost).
 const CELL = 'LmStackLstmCell';
-const CELL_GRAD_GATES = 'LmStackLstmCellGradGates';
-const CELL_GRAD_STATE = 'LmStackLstmCellGradState';
-const CELL_GRAD = 'LmStackLstmCellGrad'; // both gradients at once, for lstmSequence's backward pass
+const CELL_GRAD = 'LmStackLstmCellGrad'; // the gradients of the gates and of c, in one pass
 
 /**
  * gates [batch, 4·hidden] = (i, f, g, o) pre-activations, c [batch, hidden]: c' = σ(f)·c + σ(i)·tanh(g),
@@ -31,49 +29,40 @@ function cellKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.Tenso
  * σ/tanh) and t = tanh(c'): dc'_total = dc' + dh·o·(1 − t²); d(pre-activations) = dc'_total·g·i(1 − i),
  * dc'_total·c·f(1 − f), dc'_total·i·(1 − g²), dh·t·o(1 − o); dc = dc'_total·f.
  */
-function gradKernel(outputs: 'gates' | 'state' | 'both'): tf.KernelFunc {
-  return ({ inputs, backend }) => {
-    const { dh, dNext, c, act } = inputs as Record<string, tf.TensorInfo>;
-    const [batch, hidden] = c!.shape as [number, number];
-    const shapes = { gates: [[batch, 4 * hidden]], state: [c!.shape], both: [[batch, 4 * hidden], c!.shape] };
-    const outs = runFloatKernelOutputs(
-      backend,
-      [dh!, dNext!, c!, act!],
-      shapes[outputs],
-      ([dH, dN, state, saved], out) => {
-        const dGates = outputs === 'state' ? undefined : out[0];
-        const dState = outputs === 'gates' ? undefined : out[outputs === 'both' ? 1 : 0];
-        for (let b = 0; b < batch; b++)
-          for (let j = 0; j < hidden; j++) {
-            const at = b * hidden + j;
-            const from = b * 5 * hidden + j;
-            const i = saved![from]!;
-            const f = saved![from + hidden]!;
-            const g = saved![from + 2 * hidden]!;
-            const o = saved![from + 3 * hidden]!;
-            const t = saved![from + 4 * hidden]!;
-            const dTotal = dN![at]! + dH![at]! * o * (1 - t * t);
-            if (dState) dState[at] = dTotal * f;
-            if (!dGates) continue;
-            const row = b * 4 * hidden + j;
-            dGates[row] = dTotal * g * i * (1 - i);
-            dGates[row + hidden] = dTotal * state![at]! * f * (1 - f);
-            dGates[row + 2 * hidden] = dTotal * i * (1 - g * g);
-            dGates[row + 3 * hidden] = dH![at]! * t * o * (1 - o);
-          }
-      },
-    );
-    return outputs === 'both' ? outs : outs[0]!;
-  };
+function gradKernel({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { dh, dNext, c, act } = inputs as Record<string, tf.TensorInfo>;
+  const [batch, hidden] = c!.shape as [number, number];
+  return runFloatKernelOutputs(
+    backend,
+    [dh!, dNext!, c!, act!],
+    [[batch, 4 * hidden], c!.shape],
+    ([dH, dN, state, saved], [dGates, dState]) => {
+      for (let b = 0; b < batch; b++)
+        for (let j = 0; j < hidden; j++) {
+          const at = b * hidden + j;
+          const from = b * 5 * hidden + j;
+          const i = saved![from]!;
+          const f = saved![from + hidden]!;
+          const g = saved![from + 2 * hidden]!;
+          const o = saved![from + 3 * hidden]!;
+          const t = saved![from + 4 * hidden]!;
+          const dTotal = dN![at]! + dH![at]! * o * (1 - t * t);
+          dState![at] = dTotal * f;
+          const row = b * 4 * hidden + j;
+          dGates![row] = dTotal * g * i * (1 - i);
+          dGates![row + hidden] = dTotal * state![at]! * f * (1 - f);
+          dGates![row + 2 * hidden] = dTotal * i * (1 - g * g);
+          dGates![row + 3 * hidden] = dH![at]! * t * o * (1 - o);
+        }
+    },
+  );
 }
 
 /** The fused LSTM cell kernels and gradient (the forward one is WebAssembly). */
 export const lstmCellKernels = fusedKernels(
   [
     [CELL, cellKernel as unknown as tf.KernelFunc],
-    [CELL_GRAD_GATES, gradKernel('gates')],
-    [CELL_GRAD_STATE, gradKernel('state')],
-    [CELL_GRAD, gradKernel('both') as unknown as tf.KernelFunc],
+    [CELL_GRAD, gradKernel as unknown as tf.KernelFunc],
   ],
   [
     {
@@ -83,11 +72,13 @@ export const lstmCellKernels = fusedKernels(
       gradFunc: (dys, saved) => {
         const [dh, dNext] = dys as tf.Tensor[];
         const [c, act] = saved as [tf.Tensor, tf.Tensor];
-        const inputs = { dh: dh!, dNext: dNext!, c, act };
-        return {
-          gates: () => tf.engine().runKernel(CELL_GRAD_GATES, inputs) as tf.Tensor,
-          c: () => tf.engine().runKernel(CELL_GRAD_STATE, inputs) as tf.Tensor,
+        // tfjs runs each input's gradient in its own scope: each call keeps its own half of the kernel's pair
+        const gradient = (which: 0 | 1) => () => {
+          const pair = lstmCellGradient(dh!, dNext!, c, act);
+          pair[1 - which]!.dispose();
+          return pair[which];
         };
+        return { gates: gradient(0), c: gradient(1) };
       },
     },
   ],

@@ -7,8 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hasFastMatMul } from './fast-kernels.js';
 import { nativeGemmStatus, SeededRandom, selectBackend, useNativeGemm } from './index.js';
 import { runNativeGemm, setNativeThreads } from './native-gemm.js';
-import { gemmReference } from './testing/gemm-reference.js';
-import type { GemmShape } from './wasm-gemm.js';
+import { expectProduct, randomProduct } from './testing/gemm-reference.js';
 
 // The addon builds wherever `cc` compiles x86-64 (CI's Debian included); elsewhere these tests say why.
 const expectAddon =
@@ -45,36 +44,19 @@ describe('native GEMM addon', () => {
       fc.boolean(),
     ],
     { numRuns: 60 },
-  )(
-    'equals float64 op(A)·op(B) within float32 rounding, every transpose and broadcast',
-    (batches, m, n, k, transposeA, transposeB, broadcastA, broadcastB) => {
-      if (!nativeGemmStatus().active) return; // the status test above fails where it should be active
-      const shape: GemmShape = {
-        batches,
-        m,
-        n,
-        k,
-        transposeA,
-        transposeB,
-        batchedA: !broadcastA,
-        batchedB: !broadcastB,
-      };
-      const a = values((broadcastA ? 1 : batches) * m * k);
-      const b = values((broadcastB ? 1 : batches) * k * n);
-      const out = new Float32Array(batches * m * n).fill(Number.NaN);
-      runNativeGemm(a, b, out, shape);
-      const expected = gemmReference(a, b, shape);
-      // Each term |a·b| ≤ 1: k float32 additions drift by at most about k · 2^-24 · k (k = 600: 5.6e-4).
-      const tolerance = 1e-6 * Math.max(1, k) * Math.max(1, k / 64);
-      for (let i = 0; i < out.length; i++) expect(Math.abs(out[i]! - expected[i]!)).toBeLessThan(tolerance);
-      // Two threads (products from 8 MFLOP are split by column panels): the same bits.
-      const threaded = new Float32Array(out.length).fill(Number.NaN);
-      setNativeThreads(2);
-      runNativeGemm(a, b, threaded, shape);
-      setNativeThreads(1);
-      expect(threaded).toEqual(out);
-    },
-  );
+  )('equals float64 op(A)·op(B) within float32 rounding, every transpose and broadcast', (...sizes) => {
+    if (!nativeGemmStatus().active) return; // the status test above fails where it should be active
+    const { a, b, shape } = randomProduct(values, sizes);
+    const out = new Float32Array(shape.batches * shape.m * shape.n).fill(Number.NaN);
+    runNativeGemm(a, b, out, shape);
+    expectProduct(out, a, b, shape);
+    // Two threads (products from 8 MFLOP are split by column panels): the same bits.
+    const threaded = new Float32Array(out.length).fill(Number.NaN);
+    setNativeThreads(2);
+    runNativeGemm(a, b, threaded, shape);
+    setNativeThreads(1);
+    expect(threaded).toEqual(out);
+  });
 
   it('refuses operands shorter than their shape, and non-Float32Array operands, before touching memory', async () => {
     const { gemm } = (await import('@lm-stack/transformer/native')) as {

@@ -35,7 +35,6 @@ interface NativeModule {
   reason: string;
 }
 
-let addon: AddonGemm | null = null;
 let native: NativeModule | null = null;
 let threads = 1;
 let loadReason = 'not loaded yet: selectBackend() loads it on Node';
@@ -52,7 +51,7 @@ let wanted = true;
  * ```
  */
 export async function loadNativeGemm(): Promise<NativeGemmStatus> {
-  if (addon || !isNode) return nativeGemmStatus();
+  if (native?.gemm || !isNode) return nativeGemmStatus();
   try {
     const loaded = (await import(
       /* @vite-ignore */ /* webpackIgnore: true */ NATIVE_MODULE
@@ -60,7 +59,6 @@ export async function loadNativeGemm(): Promise<NativeGemmStatus> {
       default?: NativeModule;
     };
     native = loaded.default ?? loaded; // CommonJS through import()
-    addon = native.gemm;
     loadReason = native.reason;
     native.setThreads?.(threads);
   } catch (error) {
@@ -96,7 +94,7 @@ export function useNativeGemm(on: boolean): boolean {
  */
 export function nativeGemmStatus(): NativeGemmStatus {
   if (!isNode) return { active: false, reason: 'the native GEMM is a Node addon' };
-  if (!addon) return { active: false, reason: loadReason };
+  if (!native?.gemm) return { active: false, reason: loadReason };
   return wanted
     ? { active: true, reason: '' }
     : { active: false, reason: 'turned off by useNativeGemm(false)' };
@@ -115,11 +113,23 @@ export function nativeParallelJobs(): number {
 
 /** Whether products should run on the native GEMM now. */
 export function nativeGemmActive(): boolean {
-  return wanted && addon !== null;
+  return wanted && !!native?.gemm;
 }
 
 /** out = op(a) · op(b) on the native GEMM (check {@link nativeGemmActive} first). */
 export function runNativeGemm(a: Float32Array, b: Float32Array, out: Float32Array, shape: GemmShape): void {
   const { batches, m, n, k, transposeA, transposeB, batchedA, batchedB } = shape;
-  addon!(a, b, out, batches, m, n, k, transposeA, transposeB, batchedA ? m * k : 0, batchedB ? k * n : 0);
+  native!.gemm!(
+    a,
+    b,
+    out,
+    batches,
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    batchedA ? m * k : 0,
+    batchedB ? k * n : 0,
+  );
 }
