@@ -75,7 +75,7 @@ export const DEFAULT_CONFIG: PipelineRunConfig = {
   stages: STAGES,
 };
 
-/** Named presets: `micro` is CI's end-to-end run (same code path, a model of a few thousand parameters). */
+/** Named presets: `micro` is CI's end-to-end run (same code path, a model of 70k parameters). */
 export const PRESETS = new Map<string, Partial<PipelineRunConfig>>([
   ['default', {}],
   [
@@ -85,7 +85,10 @@ export const PRESETS = new Map<string, Partial<PipelineRunConfig>>([
       tokenizer: { vocabSize: 320 },
       model: {
         contextLength: 64,
-        dModel: 32,
+        // 64, not 32: ggml's AMX kernel (the sapphirerapids CPU build, ggml-cpu/amx/mmq.cpp
+        // tinygemm_kernel_amx) adds a Q8_0/Q4_0 product into uninitialised memory when a row is one 32-value
+        // block and the batch is exactly 32 tokens, and llama.cpp then returns NaN logits on such machines.
+        dModel: 64,
         nLayers: 1,
         nHeads: 2,
         dFf: 64,
@@ -94,7 +97,7 @@ export const PRESETS = new Map<string, Partial<PipelineRunConfig>>([
         learningRate: 5e-3,
       },
       lora: { rank: 4, steps: 30, batchSize: 8, learningRate: 1e-2 },
-      // A 30-step model of 20k parameters cannot promise a margin; the gate still runs and is reported.
+      // A 30-step model of 70k parameters cannot promise a margin; the gate still runs and is reported.
       gate: { bitsPerByteMargin: -100, chatLossImprovement: -100 },
       answerTokens: 8,
     },

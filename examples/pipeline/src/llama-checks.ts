@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ControlledEvaluateInputItem, getLlama, LlamaChatSession, type Token } from 'node-llama-cpp';
 
@@ -15,6 +16,42 @@ export interface LlamaChecks {
     readonly adapter: string;
     readonly merged: string;
   }>;
+}
+
+/** llama.cpp returned a logit that is NaN or infinite: the check stops instead of reporting NaN. */
+export class NonFiniteLogitsError extends Error {
+  override name = 'NonFiniteLogitsError';
+  constructor(
+    readonly file: string,
+    readonly position: number,
+    readonly token: number,
+    readonly value: number,
+    readonly ggmlBuild: string,
+  ) {
+    super(
+      `llama.cpp returned logit ${value} for token ${token} at position ${position} of ${file} (ggml CPU build ${ggmlBuild})` +
+        (ggmlBuild === 'sapphirerapids'
+          ? '; the AMX kernel of this build leaves a Q8_0/Q4_0 product uninitialised when its rows are one block (32 values) and the batch is 32 tokens'
+          : ''),
+    );
+  }
+}
+
+/** The ggml CPU build node-llama-cpp loaded into this process (`'zen4'`, `'haswell'`, …). */
+function loadedGgmlBuild(): string {
+  try {
+    return /libggml-cpu-([a-z0-9_]+)\.so/.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Throws NonFiniteLogitsError at the first logit of `rows` that is not a finite number. */
+export function assertFiniteLogits(file: string, rows: readonly Float32Array[]): void {
+  for (const [position, row] of rows.entries())
+    for (let token = 0; token < row.length; token++)
+      if (!Number.isFinite(row[token]!))
+        throw new NonFiniteLogitsError(file, position, token, row[token]!, loadedGgmlBuild());
 }
 
 const argmax = (row: ArrayLike<number>) => {
@@ -60,6 +97,7 @@ export async function llamaChecks(options: {
     });
     await context.dispose();
     await model.dispose();
+    assertFiniteLogits(file, rows);
     return rows;
   };
   const f32 = await logitsOf('model-f32.gguf');

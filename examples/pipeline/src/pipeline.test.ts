@@ -12,7 +12,7 @@ const out = mkdtempSync(join(tmpdir(), 'lm-stack-pipeline-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 const silent = () => {};
 
-describe('the pipeline end to end (micro preset: the same code path, a 30k-parameter model)', () => {
+describe('the pipeline end to end (micro preset: the same code path, a 70k-parameter model)', () => {
   const { config } = parseArguments(['--preset', 'micro', '--out', out]);
 
   it('runs every stage, checks llama.cpp against ours, and writes a manifest that matches the files', async () => {

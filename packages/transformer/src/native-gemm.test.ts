@@ -19,6 +19,12 @@ beforeAll(async () => {
 });
 
 const random = new SeededRandom(11);
+
+/** This process's environment less LM_STACK_NATIVE (CI's portability run sets it to 0). */
+function withoutNativeSwitch(): NodeJS.ProcessEnv {
+  const { LM_STACK_NATIVE: _switch, ...rest } = process.env;
+  return rest;
+}
 const values = (length: number) => Float32Array.from({ length }, () => random.next() * 2 - 1);
 
 describe('native GEMM addon', () => {
@@ -81,7 +87,8 @@ describe('native GEMM addon', () => {
     const before = existsSync(addon) ? statSync(addon).mtimeMs : undefined;
     const run = spawnSync(process.execPath, [join(native, 'build.mjs')], {
       encoding: 'utf8',
-      env: { ...process.env, CC: 'false' }, // `false` exits 1: a compiler that fails
+      // `false` exits 1: a compiler that fails. Without LM_STACK_NATIVE, which would skip the build.
+      env: { ...withoutNativeSwitch(), CC: 'false' },
     });
     expect(run.status).toBe(0);
     if (process.arch === 'x64' && process.platform !== 'win32')
@@ -97,7 +104,7 @@ describe('native GEMM addon', () => {
     const product = () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array);
     const native = product();
     expect(useNativeGemm(false)).toBe(false);
-    expect(nativeGemmStatus().reason).toMatch(/useNativeGemm\(false\)|not|lacks/);
+    expect(nativeGemmStatus().reason).toMatch(/useNativeGemm\(false\)|not|lacks|LM_STACK_NATIVE=0/);
     expect(hasFastMatMul()).toBe(true);
     const webAssembly = product();
     expect(useNativeGemm(true)).toBe(expectAddon);
