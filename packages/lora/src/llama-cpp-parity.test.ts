@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type ControlledEvaluateInputItem, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeMachine } from '../../../scripts/ggml-cpu-variant.js';
-import { ggmlReferenceLogits } from '../../../scripts/ggml-llama-reference.js';
+import { ggmlReferenceLogits } from '../../transformer/src/testing/ggml-llama-reference.js';
 import { saveGgufAdapter } from './gguf-adapter.js';
 import { LoraAdapter } from './lora-adapter.js';
 import { LoraModel } from './lora-model.js';

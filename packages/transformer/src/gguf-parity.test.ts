@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { type ControlledEvaluateInputItem, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeMachine } from '../../../scripts/ggml-cpu-variant.js';
-import { ggmlReferenceLogits } from '../../../scripts/ggml-llama-reference.js';
 import { arrayTokens, generate, MiniGpt, selectBackend, Trainer } from './index.js';
 import { exportGguf, GgufImportError, importGguf, llamaCppCpuReference } from './node.js';
+import { ggmlReferenceLogits } from './testing/ggml-llama-reference.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lm-stack-gguf-parity-'));
 let llama: Llama;

@@ -4,15 +4,15 @@
  * llama graph on the CPU build llama.cpp loaded. What llama.cpp computes on a correct export, on any machine.
  */
 import { type GgufFile, readGguf, readGgufTensorData } from '@lm-stack/gguf';
-import { loadedGgmlCpuVariant } from './ggml-cpu-variant.js';
+import { loadedGgmlCpuVariant } from '../../../../scripts/ggml-cpu-variant.js';
 import {
   type GgmlWeight,
   type LlamaGraphAdapter,
   type LlamaGraphRun,
   type LlamaGraphShape,
   llamaGraphLogits,
-} from './ggml-llama-graph.js';
-import { loadGgmlOracle, type OracleTypeName } from './ggml-oracle.js';
+} from '../../../../scripts/ggml-llama-graph.js';
+import { loadGgmlOracle, type OracleTypeName } from '../../../../scripts/ggml-oracle.js';
 
 function numberKey(file: GgufFile, key: string, fallback?: number): number {
   const entry = file.metadata.get(key);
