@@ -185,6 +185,41 @@ export class BpeTokenizerCore {
   }
 
   /**
+   * The pre-tokenizer's pieces of `text` (special-token text counted as ordinary text) and how many tokens
+   * each encodes to. BPE never merges across pieces, so a slice of `text` cut at piece ends has as many
+   * tokens as its pieces add up to: what a splitter needs to cut on a token budget with one encoding pass.
+   * `ends[i]` is the UTF-16 offset just past piece i; the last end is `text.length`.
+   *
+   * @example
+   * ```ts
+   * tokenizer.preTokenCounts('hello world!'); // { ends: [5, 11, 12], tokens: [1, 1, 1] } with cl100k_base
+   * ```
+   */
+  preTokenCounts(text: string): { ends: Int32Array; tokens: Int32Array } {
+    const chunks = text.match(this.splitter) ?? [];
+    const ends = new Int32Array(chunks.length);
+    const tokens = new Int32Array(chunks.length);
+    const wholeChunk = this.wholeChunk;
+    let end = 0;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      end += chunk.length;
+      ends[c] = end;
+      if (wholeChunk.has(chunk)) {
+        tokens[c] = 1;
+        continue;
+      }
+      let ids = this.cache.get(chunk);
+      if (ids === undefined) {
+        ids = this.encodeChunk(chunk);
+        if (chunk.length <= MAX_CACHED_CHUNK) this.cache.set(chunk, ids);
+      }
+      tokens[c] = ids.length;
+    }
+    return { ends, tokens };
+  }
+
+  /**
    * Encodes many texts; equal to `texts.map(t => encode(t, options))`.
    *
    * @example
