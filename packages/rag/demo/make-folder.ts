@@ -11,7 +11,8 @@ const folder = process.argv[2];
 if (!folder) throw new Error('usage: demo:folder <folder>');
 const guides = join(import.meta.dirname, '..', '..', '..', 'docs', 'guides');
 mkdirSync(join(folder, 'guides'), { recursive: true });
-for (const name of readdirSync(guides)) if (name.endsWith('.md')) copyFileSync(join(guides, name), join(folder, 'guides', name));
+for (const name of readdirSync(guides))
+  if (name.endsWith('.md')) copyFileSync(join(guides, name), join(folder, 'guides', name));
 writeFileSync(
   join(folder, 'ship-log.pdf'),
   await makePdf(
@@ -24,9 +25,21 @@ writeFileSync(
 );
 writeFileSync(
   join(folder, 'provisions.docx'),
-  await makeDocx(['Provisions for a three-year voyage: ship biscuit, salt beef, water casks and rum.', 'Whale oil is stored below in casks.'], 'Provisions'),
+  await makeDocx(
+    [
+      'Provisions for a three-year voyage: ship biscuit, salt beef, water casks and rum.',
+      'Whale oil is stored below in casks.',
+    ],
+    'Provisions',
+  ),
 );
-writeFileSync(join(folder, 'harbour.html'), '<title>Harbour rules</title><h1>Harbour rules</h1><p>Ships anchor in the outer harbour at night.</p><p>No fires on deck while loading oil.</p>');
-writeFileSync(join(folder, 'faq.jsonl'), '{"text":"How long is a whaling voyage? Often three or four years."}\n{"text":"Who keeps the log? The first mate."}\n');
+writeFileSync(
+  join(folder, 'harbour.html'),
+  '<title>Harbour rules</title><h1>Harbour rules</h1><p>Ships anchor in the outer harbour at night.</p><p>No fires on deck while loading oil.</p>',
+);
+writeFileSync(
+  join(folder, 'faq.jsonl'),
+  '{"text":"How long is a whaling voyage? Often three or four years."}\n{"text":"Who keeps the log? The first mate."}\n',
+);
 writeFileSync(join(folder, 'scan.pdf'), 'this was never a PDF');
 console.log(`wrote ${folder}`);

@@ -6,7 +6,12 @@ const tokenizers = new Map<string, BpeTokenizer>();
 beforeAll(async () => {
   tokenizers.set('cl100k_base', await BpeTokenizer.fromTiktoken('cl100k_base'));
   tokenizers.set('o200k_base', await BpeTokenizer.fromTiktoken('o200k_base'));
-  tokenizers.set('trained', await BpeTokenizer.train(['Call me Ishmael. Some years ago — never mind how long.'.repeat(20)], { vocabSize: 300 }));
+  tokenizers.set(
+    'trained',
+    await BpeTokenizer.train(['Call me Ishmael. Some years ago — never mind how long.'.repeat(20)], {
+      vocabSize: 300,
+    }),
+  );
 });
 
 describe('preTokenCounts', () => {
@@ -14,10 +19,19 @@ describe('preTokenCounts', () => {
     const counts = tokenizers.get('cl100k_base')!.preTokenCounts('hello world!');
     expect([...counts.ends]).toEqual([5, 11, 12]);
     expect([...counts.tokens]).toEqual([1, 1, 1]);
-    expect(tokenizers.get('cl100k_base')!.preTokenCounts('')).toEqual({ ends: new Int32Array(0), tokens: new Int32Array(0) });
+    expect(tokenizers.get('cl100k_base')!.preTokenCounts('')).toEqual({
+      ends: new Int32Array(0),
+      tokens: new Int32Array(0),
+    });
   });
 
-  test.prop([fc.string({ unit: 'grapheme', maxLength: 300 }), fc.constantFrom('cl100k_base', 'o200k_base', 'trained')], { numRuns: 300 })(
+  test.prop(
+    [
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.constantFrom('cl100k_base', 'o200k_base', 'trained'),
+    ],
+    { numRuns: 300 },
+  )(
     'pieces cover the text and their counts add up to encodeOrdinary, on each piece and on the whole',
     (text, name) => {
       const tokenizer = tokenizers.get(name)!;
