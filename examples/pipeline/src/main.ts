@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { HELP, parseArguments } from './cli.js';
 import { GateError, runPipelineStages } from './pipeline.js';
 import { writeReport } from './report.js';
@@ -15,6 +16,11 @@ try {
   console.log(
     `\nreport: ${config.out}/report.txt, charts: ${config.out}/loss.svg (.png), manifest: ${config.out}/manifest.json` +
       ` — ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  );
+  const served = resolve(config.out, 'export');
+  console.log(
+    `\nserve it to openai/ollama clients: pnpm --filter @lm-stack/server cli --model ${served}/model-q8_0.gguf --name sotu` +
+      ` --adapter chat=${served}/adapter.gguf   (then model "sotu+chat" at http://127.0.0.1:11435/v1)`,
   );
 } catch (error) {
   if (error instanceof GateError) {

@@ -1,0 +1,246 @@
+import {
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  LlamaChatSession,
+  LlamaCompletion,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
+  resolveChatWrapper,
+} from 'node-llama-cpp';
+import type { ModelConfig } from './config.js';
+import type { ChatMessage, Engine, GenerationParams, GenerationResult } from './engine.js';
+import { ApiError } from './errors.js';
+import { Mutex } from './mutex.js';
+
+/** A context of the model, with or without one adapter: llama.cpp binds adapters to a context. */
+interface Variant {
+  readonly context: LlamaContext;
+  readonly sequence: LlamaContextSequence;
+  readonly mutex: Mutex;
+}
+
+/**
+ * llama.cpp through node-llama-cpp: one context per variant (the base, and the base with each adapter), one
+ * generation at a time per variant. Adapters load and unload while the server runs.
+ *
+ * @example
+ * ```ts
+ * const engine = await LlamaEngine.load(await getLlama({ gpu: false }), { name: 'tiny', path: 'tiny.gguf', contextSize: 512, adapters: [], engine: 'llama.cpp' });
+ * ```
+ */
+export class LlamaEngine implements Engine {
+  private readonly variants = new Map<string, Variant>();
+  /** The config it was loaded with (a reload compares against it). */
+  get loadedConfig(): ModelConfig {
+    return this.config;
+  }
+  private embedding: Promise<LlamaEmbeddingContext> | undefined;
+  /** Resolved once: node-llama-cpp would otherwise re-derive it from the file's Jinja template per session. */
+  private readonly chatWrapper: ChatWrapper;
+  private constructor(
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly config: ModelConfig,
+  ) {
+    this.chatWrapper = resolveChatWrapper(model);
+  }
+
+  /** Loads the model, its base context and the adapters of its config. */
+  static async load(llama: Llama, config: ModelConfig): Promise<LlamaEngine> {
+    const model = await llama.loadModel({ modelPath: config.path });
+    const engine = new LlamaEngine(llama, model, config);
+    try {
+      engine.variants.set('', await engine.variant(undefined));
+      for (const adapter of config.adapters)
+        await engine.loadAdapter(adapter.name, adapter.path, adapter.scale);
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+    return engine;
+  }
+
+  get info(): Engine['info'] {
+    const architecture = String(this.model.fileInfo.metadata?.general?.architecture ?? 'unknown');
+    return {
+      architecture,
+      sizeBytes: this.model.size,
+      contextSize: this.config.contextSize,
+      fileType: String(this.model.fileInfo.metadata?.general?.file_type ?? ''),
+    };
+  }
+
+  private async variant(adapter: { path: string; scale: number } | undefined): Promise<Variant> {
+    const context = await this.model.createContext({
+      contextSize: this.config.contextSize,
+      sequences: 1,
+      ...(this.config.threads ? { threads: this.config.threads } : {}),
+      ...(adapter ? { lora: { adapters: [{ filePath: adapter.path, scale: adapter.scale }] } } : {}),
+    });
+    return { context, sequence: context.getSequence(), mutex: new Mutex() };
+  }
+
+  adapters(): string[] {
+    return [...this.variants.keys()].filter((name) => name !== '');
+  }
+
+  /** Loads (or reloads with a new file or scale) an adapter; requests already running keep theirs. */
+  async loadAdapter(name: string, path: string, scale: number): Promise<void> {
+    const fresh = await this.variant({ path, scale });
+    const old = this.variants.get(name);
+    this.variants.set(name, fresh);
+    if (old) void old.mutex.lock(() => old.context.dispose());
+  }
+
+  /** Unloads an adapter once the generations using it have finished. */
+  async unloadAdapter(name: string): Promise<boolean> {
+    const old = name ? this.variants.get(name) : undefined;
+    if (!old) return false;
+    this.variants.delete(name);
+    await old.mutex.lock(() => old.context.dispose());
+    return true;
+  }
+
+  private pick(adapter: string | undefined): Variant {
+    const variant = this.variants.get(adapter ?? '');
+    if (!variant)
+      throw new ApiError(
+        404,
+        'invalid_request_error',
+        'adapter_not_found',
+        `adapter "${adapter}" is not loaded for model "${this.config.name}" (loaded: ${this.adapters().join(', ') || 'none'})`,
+        'model',
+      );
+    return variant;
+  }
+
+  private async generate(
+    adapter: string | undefined,
+    params: GenerationParams,
+    run: (
+      sequence: LlamaContextSequence,
+      options: Record<string, unknown>,
+    ) => Promise<{ text: string; stopReason: string }>,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationResult> {
+    const variant = this.pick(adapter);
+    const grammar = params.jsonSchema
+      ? await this.llama.createGrammarForJsonSchema(params.jsonSchema as never)
+      : undefined;
+    return variant.mutex.lock(async () => {
+      signal.throwIfAborted();
+      const before = variant.sequence.tokenMeter.getState();
+      const { text, stopReason } = await run(variant.sequence, {
+        maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        ...(params.topP !== undefined ? { topP: params.topP } : {}),
+        ...(params.seed !== undefined ? { seed: params.seed } : {}),
+        ...(params.stop?.length ? { customStopTriggers: [...params.stop] } : {}),
+        ...(grammar ? { grammar } : {}),
+        signal,
+        stopOnAbortSignal: true,
+        onTextChunk: onText,
+      });
+      const after = variant.sequence.tokenMeter.getState();
+      return {
+        text,
+        promptTokens: after.usedInputTokens - before.usedInputTokens,
+        completionTokens: after.usedOutputTokens - before.usedOutputTokens,
+        finishReason: stopReason === 'maxTokens' ? 'length' : 'stop',
+      };
+    });
+  }
+
+  chat(
+    messages: readonly ChatMessage[],
+    params: GenerationParams,
+    adapter: string | undefined,
+    signal: AbortSignal,
+    onText: (text: string) => void,
+  ): Promise<GenerationResult> {
+    const last = messages[messages.length - 1];
+    if (last?.role !== 'user')
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_messages',
+        'the last message must be from the user',
+        'messages',
+      );
+    const history: ChatHistoryItem[] = messages
+      .slice(0, -1)
+      .map(
+        (message): ChatHistoryItem =>
+          message.role === 'assistant'
+            ? { type: 'model', response: [message.content] }
+            : message.role === 'system'
+              ? { type: 'system', text: message.content }
+              : { type: 'user', text: message.content },
+      );
+    return this.generate(
+      adapter,
+      params,
+      async (sequence, options) => {
+        await sequence.clearHistory();
+        const session = new LlamaChatSession({
+          contextSequence: sequence,
+          autoDisposeSequence: false,
+          chatWrapper: this.chatWrapper,
+        });
+        try {
+          session.setChatHistory(history);
+          const result = await session.promptWithMeta(last.content, options);
+          return { text: result.responseText, stopReason: result.stopReason };
+        } finally {
+          session.dispose({ disposeSequence: false });
+        }
+      },
+      onText,
+      signal,
+    );
+  }
+
+  complete(
+    prompt: string,
+    params: GenerationParams,
+    adapter: string | undefined,
+    signal: AbortSignal,
+    onText: (text: string) => void,
+  ): Promise<GenerationResult> {
+    return this.generate(
+      adapter,
+      params,
+      async (sequence, options) => {
+        await sequence.clearHistory();
+        const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+        try {
+          const result = await completion.generateCompletionWithMeta(prompt, options);
+          return { text: result.response, stopReason: result.metadata.stopReason };
+        } finally {
+          completion.dispose({ disposeSequence: false });
+        }
+      },
+      onText,
+      signal,
+    );
+  }
+
+  async embed(texts: readonly string[]): Promise<number[][]> {
+    this.embedding ??= this.model.createEmbeddingContext({ contextSize: this.config.contextSize });
+    const context = await this.embedding;
+    const out: number[][] = [];
+    for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    for (const variant of this.variants.values()) await variant.mutex.lock(() => variant.context.dispose());
+    this.variants.clear();
+    if (this.embedding) await (await this.embedding).dispose();
+    await this.model.dispose();
+  }
+}
