@@ -46,17 +46,11 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
 }
 
 /** An abort signal for the request: the client went away, the timeout passed, or the server is closing. */
-function requestSignal(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  timeoutMs: number,
-  closing: AbortSignal,
-): AbortSignal {
+function requestSignal(reply: FastifyReply, timeoutMs: number, closing: AbortSignal): AbortSignal {
   const gone = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) gone.abort(new Error('client disconnected'));
   });
-  void request;
   return AbortSignal.any([gone.signal, AbortSignal.timeout(timeoutMs), closing]);
 }
 
@@ -346,7 +340,7 @@ export class ModelServer {
         role: message.role === 'developer' ? 'system' : message.role,
         content: textOf(message.content),
       }));
-      const signal = requestSignal(request, reply, this.config.limits.timeoutMs, this.closing.signal);
+      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       if (!body.stream) {
@@ -414,7 +408,7 @@ export class ModelServer {
       const { engine, adapter } = this.resolve(body.model, body.adapter, who);
       const params = this.params(body.max_tokens, body);
       const prompt = typeof body.prompt === 'string' ? body.prompt : body.prompt[0]!;
-      const signal = requestSignal(request, reply, this.config.limits.timeoutMs, this.closing.signal);
+      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
       const id = `cmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const piece = (text: string, finish: string | null) => ({
@@ -483,66 +477,15 @@ export class ModelServer {
       prompt_eval_count: result.promptTokens,
       eval_count: result.completionTokens,
     });
-    app.post('/api/chat', async (request, reply) => {
-      const started = process.hrtime.bigint();
-      const who = caller(request);
-      const body = parse(ollamaChatRequest, request.body);
-      const { engine, adapter } = this.resolve(body.model, undefined, who);
-      const params = ollamaParams(body.options, body.format);
-      const signal = requestSignal(request, reply, this.config.limits.timeoutMs, this.closing.signal);
-      const message = (content: string) => ({
-        model: body.model,
-        created_at: new Date().toISOString(),
-        message: { role: 'assistant', content },
-        done: false,
-      });
-      if (!body.stream) {
-        const result = await this.generation(
-          body.model,
-          () => engine.chat(body.messages, params, adapter, signal, () => {}),
-          signal,
-        );
-        return { ...message(result.text), ...ollamaDone(body.model, started, result) };
-      }
-      return this.stream(reply, 'application/x-ndjson', async (write) => {
-        const result = await this.generation(
-          body.model,
-          () =>
-            engine.chat(body.messages, params, adapter, signal, (text) =>
-              write(`${JSON.stringify(message(text))}\n`),
-            ),
-          signal,
-        );
-        write(`${JSON.stringify({ ...message(''), ...ollamaDone(body.model, started, result) })}\n`);
-      });
-    });
-    app.post('/api/generate', async (request, reply) => {
-      const started = process.hrtime.bigint();
-      const who = caller(request);
-      const body = parse(ollamaGenerateRequest, request.body);
-      const { engine, adapter } = this.resolve(body.model, undefined, who);
-      const params = ollamaParams(body.options, body.format);
-      const signal = requestSignal(request, reply, this.config.limits.timeoutMs, this.closing.signal);
-      // raw: the prompt as it is; otherwise a one-turn chat through the model's template, as Ollama does.
-      const run = (onText: (text: string) => void) =>
-        body.raw
-          ? engine.complete(body.prompt, params, adapter, signal, onText)
-          : engine.chat(
-              [
-                ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
-                { role: 'user', content: body.prompt },
-              ],
-              params,
-              adapter,
-              signal,
-              onText,
-            );
-      const piece = (response: string) => ({
-        model: body.model,
-        created_at: new Date().toISOString(),
-        response,
-        done: false,
-      });
+    /** Ollama's reply: one JSON object, or NDJSON pieces and a closing object with the counts. */
+    const ollamaReply = async (
+      reply: FastifyReply,
+      body: { model: string; stream: boolean },
+      started: bigint,
+      signal: AbortSignal,
+      piece: (text: string) => object,
+      run: (onText: (text: string) => void) => Promise<GenerationResult>,
+    ) => {
       if (!body.stream) {
         const result = await this.generation(body.model, () => run(() => {}), signal);
         return { ...piece(result.text), ...ollamaDone(body.model, started, result) };
@@ -555,6 +498,44 @@ export class ModelServer {
         );
         write(`${JSON.stringify({ ...piece(''), ...ollamaDone(body.model, started, result) })}\n`);
       });
+    };
+    app.post('/api/chat', async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const who = caller(request);
+      const body = parse(ollamaChatRequest, request.body);
+      const { engine, adapter } = this.resolve(body.model, undefined, who);
+      const params = ollamaParams(body.options, body.format);
+      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
+      const piece = (content: string) => ({
+        model: body.model,
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content },
+        done: false,
+      });
+      return ollamaReply(reply, body, started, signal, piece, (onText) =>
+        engine.chat(body.messages, params, adapter, signal, onText),
+      );
+    });
+    app.post('/api/generate', async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const who = caller(request);
+      const body = parse(ollamaGenerateRequest, request.body);
+      const { engine, adapter } = this.resolve(body.model, undefined, who);
+      const params = ollamaParams(body.options, body.format);
+      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
+      const piece = (response: string) => ({
+        model: body.model,
+        created_at: new Date().toISOString(),
+        response,
+        done: false,
+      });
+      // raw: the prompt as it is; otherwise a one-turn chat through the model's template, as Ollama does.
+      const system = body.system ? [{ role: 'system' as const, content: body.system }] : [];
+      return ollamaReply(reply, body, started, signal, piece, (onText) =>
+        body.raw
+          ? engine.complete(body.prompt, params, adapter, signal, onText)
+          : engine.chat([...system, { role: 'user', content: body.prompt }], params, adapter, signal, onText),
+      );
     });
     app.get('/api/tags', async (request) => {
       const who = caller(request);
