@@ -1,0 +1,8 @@
+import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
+
+export default defineConfig([
+  packageBuild('node'),
+  // The CLI: ESM only, not a public entry.
+  { ...packageBuild('node', { entry: ['src/cli.ts'], format: ['esm'], dts: false }), clean: false },
+]);
