@@ -177,7 +177,7 @@ describe('GGUF export', () => {
         if (row.indexOf(Math.max(...row)) === f32Top) agree++;
       }
       console.log(
-        `${type} export (${describeMachine()}): llama.cpp vs ggml graph on ggml-quantized weights max |Δ| ${worst.toExponential(2)} over ${ids.length} positions (${repacked} weights repacked by the CPU build; buffers ${[...new Set([...ggml.placement.values()])].join(", ")}); ` +
+        `${type} export (${describeMachine()}): llama.cpp vs ggml graph on ggml-quantized weights max |Δ| ${worst.toExponential(2)} over ${ids.length} positions (${repacked} weights repacked by the CPU build; buffers ${[...new Set([...ggml.placement.values()])].join(', ')}); ` +
           `our CPU-arithmetic model: ${oursAt.filter((d) => d < 1e-4).length}/${ids.length} positions within 1e-4 (worst ${Math.max(...oursAt).toExponential(2)}); top-1 agreement with F32 ${agree}/${ids.length}`,
       );
       // CI's portability run forces a ggml CPU build (scripts/ggml-cpu-builds.mjs): check it took.
