@@ -90,6 +90,11 @@ export const ollamaGenerateRequest = z.object({
   options: ollamaOptions,
 });
 
+/** POST /api/show: the model under `model` (or the older `name`). */
+export const ollamaShowRequest = z
+  .object({ model: z.string().min(1).optional(), name: z.string().min(1).optional() })
+  .refine((body) => body.model ?? body.name, { message: 'Required', path: ['model'] });
+
 /** POST /admin/adapters. */
 export const adapterRequest = z.object({
   model: z.string().min(1),

@@ -11,6 +11,7 @@ import {
   embeddingRequest,
   ollamaChatRequest,
   ollamaGenerateRequest,
+  ollamaShowRequest,
 } from './api-schemas.js';
 import { authenticate, authorize, type Caller } from './auth.js';
 import type { ModelConfig, ServerConfig } from './config.js';
@@ -499,44 +500,67 @@ export class ModelServer {
         write(`${JSON.stringify({ ...piece(''), ...ollamaDone(body.model, started, result) })}\n`);
       });
     };
-    app.post('/api/chat', async (request, reply) => {
-      const started = process.hrtime.bigint();
-      const who = caller(request);
-      const body = parse(ollamaChatRequest, request.body);
-      const { engine, adapter } = this.resolve(body.model, undefined, who);
-      const params = ollamaParams(body.options, body.format);
-      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
-      const piece = (content: string) => ({
+    /** An Ollama generation route: parse, resolve, then reply with what `prepare` makes of the body. */
+    const ollamaRoute = <
+      Body extends z.output<typeof ollamaChatRequest> | z.output<typeof ollamaGenerateRequest>,
+    >(
+      path: string,
+      schema: z.ZodType<Body>,
+      prepare: (body: Body) => {
+        piece: (text: string) => object;
+        run: (
+          engine: Engine,
+          params: GenerationParams,
+          adapter: string | undefined,
+          signal: AbortSignal,
+          onText: (text: string) => void,
+        ) => Promise<GenerationResult>;
+      },
+    ) =>
+      app.post(path, async (request, reply) => {
+        const started = process.hrtime.bigint();
+        const who = caller(request);
+        const body = parse(schema, request.body);
+        const { engine, adapter } = this.resolve(body.model, undefined, who);
+        const params = ollamaParams(body.options, body.format);
+        const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
+        const { piece, run } = prepare(body);
+        return ollamaReply(reply, body, started, signal, piece, (onText) =>
+          run(engine, params, adapter, signal, onText),
+        );
+      });
+    ollamaRoute('/api/chat', ollamaChatRequest, (body) => ({
+      piece: (content) => ({
         model: body.model,
         created_at: new Date().toISOString(),
         message: { role: 'assistant', content },
         done: false,
-      });
-      return ollamaReply(reply, body, started, signal, piece, (onText) =>
+      }),
+      run: (engine, params, adapter, signal, onText) =>
         engine.chat(body.messages, params, adapter, signal, onText),
-      );
-    });
-    app.post('/api/generate', async (request, reply) => {
-      const started = process.hrtime.bigint();
-      const who = caller(request);
-      const body = parse(ollamaGenerateRequest, request.body);
-      const { engine, adapter } = this.resolve(body.model, undefined, who);
-      const params = ollamaParams(body.options, body.format);
-      const signal = requestSignal(reply, this.config.limits.timeoutMs, this.closing.signal);
-      const piece = (response: string) => ({
+    }));
+    ollamaRoute('/api/generate', ollamaGenerateRequest, (body) => ({
+      piece: (response) => ({
         model: body.model,
         created_at: new Date().toISOString(),
         response,
         done: false,
-      });
+      }),
       // raw: the prompt as it is; otherwise a one-turn chat through the model's template, as Ollama does.
-      const system = body.system ? [{ role: 'system' as const, content: body.system }] : [];
-      return ollamaReply(reply, body, started, signal, piece, (onText) =>
+      run: (engine, params, adapter, signal, onText) =>
         body.raw
           ? engine.complete(body.prompt, params, adapter, signal, onText)
-          : engine.chat([...system, { role: 'user', content: body.prompt }], params, adapter, signal, onText),
-      );
-    });
+          : engine.chat(
+              [
+                ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
+                { role: 'user', content: body.prompt },
+              ],
+              params,
+              adapter,
+              signal,
+              onText,
+            ),
+    }));
     app.get('/api/tags', async (request) => {
       const who = caller(request);
       const models = [];
@@ -564,16 +588,8 @@ export class ModelServer {
     });
     app.post('/api/show', async (request) => {
       const who = caller(request);
-      const body = parse(
-        embeddingRequest
-          .pick({ model: true })
-          .partial()
-          .extend({ name: embeddingRequest.shape.model.optional() }),
-        request.body,
-      );
-      const name = body.model ?? body.name;
-      if (!name)
-        throw new ApiError(400, 'invalid_request_error', 'invalid_request', 'model: Required', 'model');
+      const body = parse(ollamaShowRequest, request.body);
+      const name = (body.model ?? body.name)!;
       const { engine, model } = this.resolve(name, undefined, who);
       const config = this.config.models.find((entry) => entry.name === model)!;
       return {

@@ -73,9 +73,13 @@ async function main(argv: string[]): Promise<number> {
       const n = Number(values.n);
       if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
         throw new SftError(`--n ${values.n}: an integer from 1`);
-      items = Array.from({ length: n }, (_, i) => items![i % items!.length]!).map((item, i) =>
-        i < items!.length ? item : { ...item, topic: `${item.topic} (${Math.floor(i / items!.length) + 1})` },
-      );
+      // Cycle through the items; later rounds name their round so each prompt (and its key) is new.
+      const base = items;
+      items = Array.from({ length: n }, (_, i) => {
+        const item = base[i % base.length]!;
+        const round = Math.floor(i / base.length);
+        return round === 0 ? item : { ...item, topic: `${item.topic} (${round + 1})` };
+      });
     }
     const client = new ChatClient({
       provider: values.provider,
