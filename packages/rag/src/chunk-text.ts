@@ -1,4 +1,4 @@
-import { cutStrength, isSpace, WORD } from './boundaries.js';
+import { cutStrength, isSpace, PARAGRAPH, SECTION, WORD } from './boundaries.js';
 import { ChunkOptionsError } from './errors.js';
 
 /**
@@ -72,8 +72,9 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
   // exactly the tokens its pieces add up to — one encoding pass for the whole text.
   const { starts, tokens } = pieces(text, tokenizer, chunkSize, count);
   const n = tokens.length;
-  const strength = new Int8Array(n + 1);
-  for (let i = 1; i < n; i++) strength[i] = cutStrength(text, starts[i]!, markdown);
+  // Cut strengths are read only near chunk ends, so they are computed where asked, not for every piece.
+  const strength = (piece: number) => cutStrength(text, starts[piece]!, markdown);
+  const strongest = markdown ? SECTION : PARAGRAPH;
   const headings = markdown ? headingIndex(text) : undefined;
 
   // prefix[i]: tokens of pieces [0, i).
@@ -95,18 +96,21 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
 
   const chunks: TextChunk[] = [];
   for (let first = 0; first < n; ) {
-    // The furthest piece boundary the token budget reaches …
-    let last = first;
-    while (last < n && prefix[last + 1]! - prefix[first]! <= chunkSize) last++;
+    // The furthest piece boundary the token budget reaches (every piece has a token: prefix increases) …
+    const last = lastWithin(prefix, first, n, prefix[first]! + chunkSize);
     // … then the strongest boundary that keeps the chunk at least half full (ties: the later one).
     let end = last;
     if (last < n) {
       let best = -2;
-      for (let k = first + 1; k <= last; k++)
-        if ((prefix[k]! - prefix[first]! >= MIN_FILL * chunkSize || k === last) && strength[k]! >= best) {
-          best = strength[k]!;
+      const fill = prefix[first]! + MIN_FILL * chunkSize;
+      for (let k = last; k > first && (k === last || prefix[k]! >= fill); k--) {
+        const here = strength(k);
+        if (here > best) {
+          best = here;
           end = k;
+          if (best === strongest) break;
         }
+      }
     }
     let size = exactTokens(first, end);
     while (size > chunkSize && end > first + 1) size = exactTokens(first, --end);
@@ -123,10 +127,22 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
     // The overlap: as many whole pieces back from the end as fit in `overlap` tokens, starting at a word.
     let next = end;
     while (next - 1 > first && exactTokens(next - 1, end) <= overlap) next--;
-    while (next < end && strength[next]! < WORD) next++;
+    while (next < end && strength(next) < WORD) next++;
     first = next;
   }
   return chunks;
+}
+
+/** The largest index in `[from, to]` whose `prefix` is at most `limit` (`prefix` increases; `prefix[from]` fits). */
+function lastWithin(prefix: Float64Array, from: number, to: number, limit: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (prefix[middle]! <= limit) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /**

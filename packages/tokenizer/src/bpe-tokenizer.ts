@@ -1,9 +1,11 @@
 import { type BpeDefinition, validateDefinition } from './bpe-definition.js';
 import { applyMerges } from './bpe-merge.js';
+import { scanCl100k } from './cl100k-scanner.js';
 import { DisallowedSpecialTokenError, TokenizerFormatError, UnknownTokenIdError } from './errors.js';
 import { LruCache } from './lru-cache.js';
 import { PairTable } from './pair-table.js';
-import { type Pattern, patternSource, toJsRegExp } from './patterns.js';
+import { PATTERN_SOURCES, type Pattern, patternSource, toJsRegExp } from './patterns.js';
+import { hashUnits, PieceCountTable } from './piece-count-table.js';
 import { decodeUtf8Strict, encodeUtf8Into, latin1Key } from './utf8.js';
 
 /** Which special tokens `encode` may emit, or must refuse: `'all'` or a list of their texts. */
@@ -50,6 +52,9 @@ export class BpeTokenizerCore {
   /** Token bytes (latin1 key) → id, for `ignoreMerges` chunks that are not valid UTF-16 text. */
   private readonly byBytes: Map<string, number> | undefined;
   private readonly cache: LruCache<string, Int32Array>;
+  /** Whether the pattern is cl100k's, which {@link scanCl100k} splits without a RegExp. */
+  private readonly scansCl100k: boolean;
+  private readonly pieceCounts = new PieceCountTable();
   private readonly specialPrefix: string;
   private readonly specialRegex: RegExp | undefined;
   private scratchBytes = new Uint8Array(1024);
@@ -59,6 +64,7 @@ export class BpeTokenizerCore {
     validateDefinition(definition);
     this.definition = definition;
     this.splitter = toJsRegExp(patternSource(definition.pattern));
+    this.scansCl100k = this.splitter.source === toJsRegExp(PATTERN_SOURCES.cl100k).source;
     const { tokens, merges, specialTokens } = definition;
     this.bytesById = tokens.slice();
     let maxId = tokens.length - 1;
@@ -196,27 +202,33 @@ export class BpeTokenizerCore {
    * ```
    */
   preTokenCounts(text: string): { ends: Int32Array; tokens: Int32Array } {
-    const chunks = text.match(this.splitter) ?? [];
-    const ends = new Int32Array(chunks.length);
-    const tokens = new Int32Array(chunks.length);
-    const wholeChunk = this.wholeChunk;
-    let end = 0;
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c]!;
-      end += chunk.length;
-      ends[c] = end;
-      if (wholeChunk.has(chunk)) {
-        tokens[c] = 1;
-        continue;
+    const ends = this.scansCl100k ? scanCl100k(text) : matchEnds(text.match(this.splitter) ?? []);
+    const tokens = new Int32Array(ends.length);
+    const table = this.pieceCounts;
+    let from = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const to = ends[i]!;
+      const length = to - from;
+      let count: number;
+      if (length > MAX_CACHED_CHUNK) count = this.pieceTokens(text.slice(from, to));
+      else {
+        const hash = hashUnits(text, from, to);
+        count = table.get(text, from, to, hash);
+        if (count < 0) {
+          count = this.pieceTokens(text.slice(from, to));
+          table.set(text, from, to, hash, count);
+        }
       }
-      let ids = this.cache.get(chunk);
-      if (ids === undefined) {
-        ids = this.encodeChunk(chunk);
-        if (chunk.length <= MAX_CACHED_CHUNK) this.cache.set(chunk, ids);
-      }
-      tokens[c] = ids.length;
+      tokens[i] = count;
+      from = to;
     }
     return { ends, tokens };
+  }
+
+  /** Tokens of one pre-token piece (a miss of the piece-count table). */
+  private pieceTokens(piece: string): number {
+    if (this.wholeChunk.has(piece)) return 1;
+    return (this.cache.get(piece) ?? this.encodeChunk(piece)).length;
   }
 
   /**
@@ -422,6 +434,17 @@ export class BpeTokenizerCore {
     const merged = applyMerges(ids, length, this.pairs);
     return ids.slice(0, merged);
   }
+}
+
+/** Piece end offsets from a pattern's matches, which cover the text in order. */
+function matchEnds(pieces: string[]): Int32Array {
+  const ends = new Int32Array(pieces.length);
+  let end = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    end += pieces[i]!.length;
+    ends[i] = end;
+  }
+  return ends;
 }
 
 function escapeRegExp(text: string): string {
