@@ -39,6 +39,8 @@ export interface ChatAnswer {
   readonly text: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** What the request cost, when the API reports it (OpenRouter's `usage.cost`, in its credits). */
+  readonly cost?: number;
 }
 
 const retriable = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
@@ -170,10 +172,13 @@ export class ChatClient {
         },
         { signal },
       );
+      // OpenRouter adds `cost` to `usage`; the OpenAI types do not know it.
+      const cost: unknown = (reply.usage as { cost?: unknown } | undefined)?.cost;
       return {
         text: reply.choices[0]?.message.content ?? '',
         promptTokens: reply.usage?.prompt_tokens ?? 0,
         completionTokens: reply.usage?.completion_tokens ?? 0,
+        ...(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? { cost } : {}),
       };
     }, request.signal);
   }

@@ -64,3 +64,36 @@ export class MinCuratedError extends SftError {
     );
   }
 }
+
+/**
+ * A dataset file or record that is not in a format this package reads, with where it is.
+ *
+ * @example
+ * ```ts
+ * // DatasetFormatError: data.jsonl:3: messages[1].role "bot" is not system, user or assistant
+ * ```
+ */
+export class DatasetFormatError extends SftError {
+  override name = 'DatasetFormatError';
+  constructor(
+    readonly where: string,
+    readonly detail: string,
+  ) {
+    super(`${where}: ${detail}`);
+  }
+}
+
+/**
+ * A gate threshold was missed: the numbers that failed, for the exit-code-2 message.
+ *
+ * @example
+ * ```ts
+ * // GateError: judge mean 2.40 < 3.50 (n = 20); held-out loss 3.912 > 3.000
+ * ```
+ */
+export class GateError extends SftError {
+  override name = 'GateError';
+  constructor(readonly failures: readonly string[]) {
+    super(failures.join('; '));
+  }
+}

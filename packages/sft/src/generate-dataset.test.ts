@@ -71,6 +71,8 @@ describe.each(['openai', 'ollama'] as const)(
         promptTokens: 90,
         completionTokens: 150,
       });
+      // 30 × 0.00025 = 0.0075 credits when the API reports cost (the OpenAI-compatible side); Ollama has none.
+      expect(progress.cost).toBeCloseTo(provider === 'openai' ? 0.0075 : 0, 10);
       expect(server.maxInFlight).toBeLessThanOrEqual(4);
       expect(server.maxInFlight).toBeGreaterThan(1);
       const written = readJsonl<GeneratedRecord>(paths.output);
@@ -78,6 +80,8 @@ describe.each(['openai', 'ollama'] as const)(
       expect(written[0]).toMatchObject({
         instruction: expect.stringMatching(/^What is topic \d+\?$/),
         model: 'helper',
+        provider,
+        usage: { promptTokens: 3, completionTokens: 5, ...(provider === 'openai' ? { cost: 0.00025 } : {}) },
         key: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
       expect(server.authorizations.every((header) => header === 'Bearer sk-test-SECRET')).toBe(true);

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatClient, ClientMessage } from './chat-client.js';
+import { forEachConcurrently } from './concurrent-lanes.js';
 import { GenerationRequestError } from './errors.js';
 import { JsonlAppender, readJsonl } from './jsonl-file.js';
 import { DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEMPLATE, renderTemplate } from './prompts.js';
 import { type GeneratedRecord, type RejectedRecord, sftSampleSchema } from './sample.js';
+import { askForJson } from './structured-answer.js';
+
+/** How the repair prompt shows the expected answer. */
+const SAMPLE_EXAMPLE = '{"instruction": "...", "output": "..."}';
 
 /** What to write a sample about: a topic, and optionally retrieved context with its chunk ids. */
 export interface GenerationItem {
@@ -45,14 +50,8 @@ export interface GenerationProgress {
   readonly skipped: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
-}
-
-/** The first JSON object in a model's answer (models wrap JSON in prose or fences despite being told). */
-function parseJson(text: string): unknown {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start < 0 || end < start) throw new SyntaxError('no JSON object in the answer');
-  return JSON.parse(text.slice(start, end + 1));
+  /** Summed cost of the requests whose API reported one (0 when none did). */
+  readonly cost: number;
 }
 
 /**
@@ -92,6 +91,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     skipped: 0,
     promptTokens: 0,
     completionTokens: 0,
+    cost: 0,
   };
   const report = () => options.onProgress?.({ ...counts });
 
@@ -112,56 +112,37 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       { role: 'system', content: system },
       { role: 'user', content: prompt },
     ];
-    let answer = '';
     try {
-      for (let round = 0; round < 2; round++) {
-        const reply = await client.chat({
-          messages,
-          jsonSchema,
-          ...parameters,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        counts.promptTokens += reply.promptTokens;
-        counts.completionTokens += reply.completionTokens;
-        answer = reply.text;
-        let problem: string;
-        try {
-          const parsed = schema.safeParse(parseJson(answer));
-          if (parsed.success) {
-            const record: GeneratedRecord = {
-              ...parsed.data,
-              ...base,
-              ...(item.sources ? { sources: item.sources } : {}),
-            };
-            output.append(record);
-            counts.written++;
-            return;
-          }
-          problem = parsed.error.issues
-            .map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`)
-            .join('; ');
-        } catch (error) {
-          problem = `not JSON (${(error as Error).message})`;
-        }
-        if (round === 1) {
-          const record: RejectedRecord = {
-            ...base,
-            reason: problem.startsWith('not JSON') ? 'json' : 'schema',
-            detail: problem,
-            answer,
-          };
-          rejected.append(record);
-          counts.rejected++;
-          return;
-        }
-        // One repair prompt with the errors, then a counted rejection.
-        messages.push(
-          { role: 'assistant', content: answer },
-          {
-            role: 'user',
-            content: `That answer is invalid: ${problem}. Answer again with only the JSON object {"instruction": "...", "output": "..."}.`,
+      const result = await askForJson(client, messages, schema, jsonSchema, SAMPLE_EXAMPLE, {
+        ...parameters,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      counts.promptTokens += result.promptTokens;
+      counts.completionTokens += result.completionTokens;
+      counts.cost += result.cost ?? 0;
+      if (result.ok) {
+        const record: GeneratedRecord = {
+          ...result.value,
+          ...base,
+          provider: client.options.provider,
+          usage: {
+            promptTokens: result.promptTokens,
+            completionTokens: result.completionTokens,
+            ...(result.cost !== undefined ? { cost: result.cost } : {}),
           },
-        );
+          ...(item.sources ? { sources: item.sources } : {}),
+        };
+        output.append(record);
+        counts.written++;
+      } else {
+        const record: RejectedRecord = {
+          ...base,
+          reason: result.reason,
+          detail: result.detail,
+          answer: result.answer,
+        };
+        rejected.append(record);
+        counts.rejected++;
       }
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -172,21 +153,17 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     }
   };
 
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, options.concurrency ?? 5) }, async () => {
-    while (next < work.length && !options.signal?.aborted) {
-      const entry = work[next++]!;
-      if (finished.has(entry.key)) counts.skipped++;
-      else {
-        finished.add(entry.key); // the same prompt twice in one run is asked once
-        await one(entry);
-      }
-      counts.done++;
-      report();
+  const lanes = forEachConcurrently(work, options.concurrency ?? 5, options.signal, async (entry) => {
+    if (finished.has(entry.key)) counts.skipped++;
+    else {
+      finished.add(entry.key); // the same prompt twice in one run is asked once
+      await one(entry);
     }
+    counts.done++;
+    report();
   });
   try {
-    await Promise.all(lanes);
+    await lanes;
   } finally {
     output.close();
     rejected.close();

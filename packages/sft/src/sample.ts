@@ -14,7 +14,15 @@ export interface GeneratedRecord extends SftSample {
   /** sha256 over prompt, model and parameters: a rerun skips items whose key is already written. */
   readonly key: string;
   readonly model: string;
+  /** `ollama` or `openai` (any OpenAI-compatible API). */
+  readonly provider?: string;
   readonly topic?: string;
+  /** Tokens of the request (repair round included) and its cost when the API reported one. */
+  readonly usage?: {
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly cost?: number;
+  };
   /** RAG chunk ids the context came from. */
   readonly sources?: readonly (string | number)[];
 }

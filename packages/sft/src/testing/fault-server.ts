@@ -11,7 +11,7 @@ export type Behaviour =
 
 /**
  * A real HTTP server on 127.0.0.1 speaking OpenAI's `/v1/chat/completions` and Ollama's `/api/chat`, whose
- * answers come from `behave(request number, prompt)`. It records in-flight counts and every Authorization
+ * answers come from `behave(request number, prompt, model)`. It records in-flight counts and every Authorization
  * header, and answers after `delayMs`.
  */
 export class FaultServer {
@@ -20,7 +20,7 @@ export class FaultServer {
   requests = 0;
   readonly authorizations: string[] = [];
   delayMs = 5;
-  behave: (n: number, prompt: string) => Behaviour = () => ({
+  behave: (n: number, prompt: string, model: string) => Behaviour = () => ({
     kind: 'answer',
     text: '{"instruction":"q","output":"a"}',
   });
@@ -47,8 +47,12 @@ export class FaultServer {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    const parsed = JSON.parse(body) as { messages: { content: string }[] };
-    const behaviour = this.behave(n, parsed.messages.map((message) => message.content).join('\n'));
+    const parsed = JSON.parse(body) as { model: string; messages: { content: string }[] };
+    const behaviour = this.behave(
+      n,
+      parsed.messages.map((message) => message.content).join('\n'),
+      parsed.model,
+    );
     this.inFlight--;
     const ollama = request.url === '/api/chat';
     if (behaviour.kind === 'stall') {
@@ -87,7 +91,8 @@ export class FaultServer {
           created: 0,
           model: 'm',
           choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+          // OpenRouter's extra field: the request's cost in credits.
+          usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8, cost: 0.00025 },
         };
     const json = JSON.stringify(payload);
     if (behaviour.kind === 'truncated') {
