@@ -3,6 +3,9 @@ import { packageBuild } from '../../tsup.shared.js';
 
 export default defineConfig([
   packageBuild('node'),
-  // The CLI: ESM only, not a public entry.
-  { ...packageBuild('node', { entry: ['src/cli.ts'], format: ['esm'], dts: false }), clean: false },
+  // The CLIs: ESM only, not a public entry.
+  {
+    ...packageBuild('node', { entry: ['src/cli.ts', 'src/mcp-cli.ts'], format: ['esm'], dts: false }),
+    clean: false,
+  },
 ]);

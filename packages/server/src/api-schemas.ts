@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TOP_LOGPROBS } from './token-logprobs.js';
 
 const message = z.object({
   role: z.enum(['system', 'user', 'assistant', 'developer']),
@@ -21,6 +22,7 @@ export const chatCompletionRequest = z.object({
   n: z.number().int().min(1).max(8).default(1),
   stop,
   logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(MAX_TOP_LOGPROBS).optional(),
   response_format: z
     .union([
       z.object({ type: z.literal('text') }),
@@ -48,6 +50,8 @@ export const completionRequest = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   seed: z.number().int().optional(),
   stop,
+  /** Alternatives per token (OpenAI's legacy completions allow at most 5). */
+  logprobs: z.number().int().min(0).max(5).nullable().optional(),
   adapter: z.string().optional(),
 });
 
@@ -55,6 +59,8 @@ export const completionRequest = z.object({
 export const embeddingRequest = z.object({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+  /** The `openai` npm client asks for base64 (little-endian float32) unless told otherwise. */
+  encoding_format: z.enum(['float', 'base64']).default('float'),
 });
 
 const ollamaOptions = z

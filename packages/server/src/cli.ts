@@ -1,60 +1,23 @@
 #!/usr/bin/env node
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ServerConfig } from './config.js';
-import { loadConfigFile, parseConfig, watchConfigFile } from './config-file.js';
+import { configFromFlags as fromFlags, MODEL_FLAGS } from './cli-flags.js';
+import { loadConfigFile, watchConfigFile } from './config-file.js';
 import { ServerError } from './errors.js';
 import { ModelServer } from './model-server.js';
 
 const USAGE = `lm-stack-serve: OpenAI- and Ollama-compatible API for GGUF models (llama.cpp).
 
   lm-stack-serve --model model-q8_0.gguf [--name tiny] [--adapter chat=adapter.gguf[:scale]]...
+                 [--engine llama.cpp|typescript]   (typescript: lm-stack's own MiniGPT runtime, our GGUFs)
                  [--host 127.0.0.1] [--port 11435] [--context 2048] [--threads N]
   lm-stack-serve --config serve.yaml      (watched: edits apply without a restart; a bad edit is refused)
 
 Endpoints: /v1/chat/completions /v1/completions /v1/models /v1/embeddings, /api/chat /api/generate
-/api/tags /api/show /api/embed, /admin/adapters, /health /ready /metrics. A request picks an adapter
+/api/tags /api/show /api/embed, /admin/adapters, /mcp (MCP, streamable HTTP), /health /ready /metrics. A request picks an adapter
 with model "tiny+chat". API keys: "keys" in the config, as sha256 (see hashApiKey).`;
 
-function fromFlags(values: Record<string, string | boolean | string[] | undefined>): ServerConfig {
-  const path = values.model as string;
-  const adapters = ((values.adapter as string[] | undefined) ?? []).map((spec) => {
-    const match = /^([A-Za-z0-9._-]+)=(.+?)(?::([\d.]+))?$/.exec(spec);
-    if (!match) throw new ServerError(`--adapter ${spec}: expected name=path[:scale]`);
-    return { name: match[1]!, path: match[2]!, ...(match[3] ? { scale: Number(match[3]) } : {}) };
-  });
-  return parseConfig(
-    {
-      host: values.host,
-      port: Number(values.port),
-      models: [
-        {
-          name: (values.name as string | undefined) ?? basename(path).replace(/\.gguf$/i, ''),
-          path,
-          contextSize: Number(values.context),
-          ...(values.threads ? { threads: Number(values.threads) } : {}),
-          adapters,
-        },
-      ],
-    },
-    'flags',
-  );
-}
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string' },
-      name: { type: 'string' },
-      adapter: { type: 'string', multiple: true },
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '11435' },
-      context: { type: 'string', default: '2048' },
-      threads: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values } = parseArgs({ options: MODEL_FLAGS });
   if (values.help || (!values.model && !values.config)) {
     console.log(USAGE);
     process.exitCode = values.help ? 0 : 1;

@@ -11,9 +11,10 @@ const adapterSchema = z.object({
 
 const modelSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._:-]+$/),
-  /** A GGUF file llama.cpp loads. */
+  /** A GGUF file: any llama.cpp loads, or one of ours (llama architecture) for the typescript engine. */
   path: z.string().min(1),
-  engine: z.literal('llama.cpp').default('llama.cpp'),
+  /** `llama.cpp` (node-llama-cpp) or `typescript` (lm-stack's own MiniGPT runtime on TensorFlow.js). */
+  engine: z.union([z.literal('llama.cpp'), z.literal('typescript')]).default('llama.cpp'),
   contextSize: z
     .number()
     .int()
@@ -58,9 +59,19 @@ export const serverConfigSchema = z.object({
       /** Per request, queueing included. */
       timeoutMs: z.number().int().min(100).default(120_000),
       maxTokens: z.number().int().min(1).default(4096),
+      /** Streamed events are written to the socket at most this often (0: every event loop turn). */
+      streamFlushMs: z.number().int().min(0).max(100).default(2),
     })
     .prefault({}),
   cors: z.boolean().default(false),
+  /** The MCP endpoint `/mcp` (streamable HTTP): tools generate, count_tokens and, with a database, retrieve. */
+  mcp: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** A `@lm-stack/rag` SQLite database for the `retrieve` tool. */
+      ragDatabase: z.string().min(1).optional(),
+    })
+    .prefault({}),
 });
 
 /** A validated server configuration (defaults filled in). */

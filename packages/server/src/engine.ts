@@ -1,3 +1,5 @@
+import type { TokenLogprob } from './token-logprobs.js';
+
 /** A chat message as both APIs carry it. */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -14,6 +16,8 @@ export interface GenerationParams {
   readonly stop?: readonly string[] | undefined;
   /** Constrain the output to JSON matching this schema (llama.cpp grammar). */
   readonly jsonSchema?: object | undefined;
+  /** Report each generated token's log-probability with this many alternatives (0–20); absent: none. */
+  readonly logprobs?: number | undefined;
 }
 
 /** What one generation produced. */
@@ -22,6 +26,8 @@ export interface GenerationResult {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly finishReason: 'stop' | 'length';
+  /** One per generated token, when `logprobs` was asked. */
+  readonly logprobs?: readonly TokenLogprob[];
 }
 
 /** Runs a model: the server's one view of llama.cpp (and of any other runtime). */
@@ -55,5 +61,7 @@ export interface Engine {
   ): Promise<GenerationResult>;
   /** One vector per text. */
   embed(texts: readonly string[]): Promise<number[][]>;
+  /** The model's own tokens of `text` (no special tokens parsed, none added). */
+  tokenize(text: string): number[];
   dispose(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import {
   type ChatHistoryItem,
   type ChatWrapper,
+  type ControlledEvaluateInputItem,
   type Llama,
   LlamaChatSession,
   LlamaCompletion,
@@ -9,11 +10,13 @@ import {
   type LlamaEmbeddingContext,
   type LlamaModel,
   resolveChatWrapper,
+  type Token,
 } from 'node-llama-cpp';
 import type { ModelConfig } from './config.js';
 import type { ChatMessage, Engine, GenerationParams, GenerationResult } from './engine.js';
 import { ApiError } from './errors.js';
 import { Mutex } from './mutex.js';
+import { logprobAt } from './token-logprobs.js';
 
 /** A context of the model, with or without one adapter: llama.cpp binds adapters to a context. */
 interface Variant {
@@ -134,7 +137,9 @@ export class LlamaEngine implements Engine {
     return variant.mutex.lock(async () => {
       signal.throwIfAborted();
       const before = variant.sequence.tokenMeter.getState();
+      const generated: Token[] = [];
       const { text, stopReason } = await run(variant.sequence, {
+        onToken: (tokens: Token[]) => generated.push(...tokens),
         maxTokens: params.maxTokens,
         temperature: params.temperature,
         ...(params.topP !== undefined ? { topP: params.topP } : {}),
@@ -146,12 +151,50 @@ export class LlamaEngine implements Engine {
         onTextChunk: onText,
       });
       const after = variant.sequence.tokenMeter.getState();
-      return {
+      const result: GenerationResult = {
         text,
         promptTokens: after.usedInputTokens - before.usedInputTokens,
         completionTokens: after.usedOutputTokens - before.usedOutputTokens,
         finishReason: stopReason === 'maxTokens' ? 'length' : 'stop',
       };
+      if (params.logprobs === undefined) return result;
+      return { ...result, logprobs: await this.score(variant.sequence, generated, params.logprobs) };
+    });
+  }
+
+  /**
+   * Log-probabilities of the generated tokens: the prompt and the tokens are evaluated again with logits at
+   * every generated position (llama.cpp's raw logits, before temperature and top-p).
+   */
+  private async score(sequence: LlamaContextSequence, generated: readonly Token[], top: number) {
+    if (generated.length === 0) return [];
+    // After a generation the sequence holds the prompt and the generated tokens but the last (never fed back).
+    const context = sequence.contextTokens;
+    const fed = generated.slice(0, -1);
+    const promptLength = context.length - fed.length;
+    if (promptLength < 1 || fed.some((token, k) => context[promptLength + k] !== token))
+      throw new ApiError(
+        500,
+        'server_error',
+        'logprobs_unavailable',
+        'the generated tokens are not in the context',
+      );
+    const prompt = context.slice(0, promptLength);
+    await sequence.clearHistory();
+    const input: ControlledEvaluateInputItem[] = [...prompt, ...fed].map((token, position) =>
+      position >= promptLength - 1 ? [token, { generateNext: { logits: true } }] : token,
+    );
+    const output = await sequence.controlledEvaluate(input);
+    const bytesOf = (id: number) => new TextEncoder().encode(this.model.detokenize([id as Token], true));
+    return generated.map((token, k) => {
+      const logits = output[promptLength - 1 + k]?.next?.logits;
+      if (!logits)
+        throw new ApiError(500, 'server_error', 'logprobs_unavailable', 'llama.cpp returned no logits');
+      let size = 0;
+      for (const id of logits.keys()) size = Math.max(size, id + 1);
+      const dense = new Float32Array(size).fill(Number.NEGATIVE_INFINITY);
+      for (const [id, logit] of logits) dense[id] = logit;
+      return logprobAt(dense, token, top, bytesOf);
     });
   }
 
@@ -235,6 +278,10 @@ export class LlamaEngine implements Engine {
     const out: number[][] = [];
     for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
     return out;
+  }
+
+  tokenize(text: string): number[] {
+    return this.model.tokenize(text, false).map(Number);
   }
 
   async dispose(): Promise<void> {

@@ -330,6 +330,7 @@ describe('hostile input and operations', () => {
 
 describe('API keys', () => {
   it('401 without or with a wrong key, 403 for a model or admin route the key may not use; the key never comes back', async () => {
+    const logs: string[] = [];
     const keyed = await ModelServer.start(
       config({
         keys: [
@@ -337,7 +338,7 @@ describe('API keys', () => {
           { name: 'other', sha256: hashApiKey('sk-other-SECRET'), models: ['elsewhere'] },
         ],
       }),
-      { llama, logger: false },
+      { llama, logStream: { write: (line) => void logs.push(line) } },
     );
     try {
       const client = (key: string) => new OpenAI({ baseURL: `${keyed.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -366,6 +367,9 @@ describe('API keys', () => {
     } finally {
       await keyed.close();
     }
+    // The structured logs of all of it: a line per request and response, and never a key.
+    expect(logs.filter((line) => line.includes('"incoming request"')).length).toBeGreaterThanOrEqual(5);
+    expect(logs.join('')).not.toMatch(/SECRET|sk-wrong/);
   }, 60_000);
 
   it('close() lets a running stream finish before the models unload', async () => {
