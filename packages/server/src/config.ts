@@ -59,8 +59,11 @@ export const serverConfigSchema = z.object({
       /** Per request, queueing included. */
       timeoutMs: z.number().int().min(100).default(120_000),
       maxTokens: z.number().int().min(1).default(4096),
-      /** Streamed events are written to the socket at most this often (0: every event loop turn). */
-      streamFlushMs: z.number().int().min(0).max(100).default(2),
+      /**
+       * Streamed events are written to the socket at most this often (0: every event loop turn). 10 ms is
+       * below one frame of a 60 Hz display (16.7 ms): a reader cannot see the batching.
+       */
+      streamFlushMs: z.number().int().min(0).max(100).default(10),
     })
     .prefault({}),
   cors: z.boolean().default(false),

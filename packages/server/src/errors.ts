@@ -42,3 +42,25 @@ export class ApiError extends ServerError {
     super(message);
   }
 }
+
+/**
+ * The 404 for a request naming an adapter its model has not loaded, listing the ones it has.
+ *
+ * @example
+ * ```ts
+ * throw adapterNotLoaded('chat', 'sotu', []); // adapter "chat" is not loaded for model "sotu" (loaded: none)
+ * ```
+ */
+export function adapterNotLoaded(
+  adapter: string | undefined,
+  model: string,
+  loaded: readonly string[],
+): ApiError {
+  return new ApiError(
+    404,
+    'invalid_request_error',
+    'adapter_not_found',
+    `adapter "${adapter}" is not loaded for model "${model}" (loaded: ${loaded.join(', ') || 'none'})`,
+    'model',
+  );
+}

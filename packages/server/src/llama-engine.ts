@@ -14,7 +14,7 @@ import {
 } from 'node-llama-cpp';
 import type { ModelConfig } from './config.js';
 import type { ChatMessage, Engine, GenerationParams, GenerationResult } from './engine.js';
-import { ApiError } from './errors.js';
+import { ApiError, adapterNotLoaded } from './errors.js';
 import { Mutex } from './mutex.js';
 import { logprobAt } from './token-logprobs.js';
 
@@ -109,14 +109,7 @@ export class LlamaEngine implements Engine {
 
   private pick(adapter: string | undefined): Variant {
     const variant = this.variants.get(adapter ?? '');
-    if (!variant)
-      throw new ApiError(
-        404,
-        'invalid_request_error',
-        'adapter_not_found',
-        `adapter "${adapter}" is not loaded for model "${this.config.name}" (loaded: ${this.adapters().join(', ') || 'none'})`,
-        'model',
-      );
+    if (!variant) throw adapterNotLoaded(adapter, this.config.name, this.adapters());
     return variant;
   }
 

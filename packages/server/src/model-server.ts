@@ -349,9 +349,9 @@ export class ModelServer implements RouteHost {
     body: (write: (text: string) => void) => Promise<void>,
   ): Promise<FastifyReply> {
     let started = false;
-    // Events go out in one socket write per `streamFlushMs` (default 2 ms), after the generation has asked
+    // Events go out in one socket write per `streamFlushMs` (default 10 ms), after the generation has asked
     // the model for its next token: writes overlap the model's work, and a fast model's tokens share a
-    // syscall. Every event is still its own SSE/NDJSON event; a human cannot see 2 ms.
+    // syscall. Every event is still its own SSE/NDJSON event.
     const interval = this.config.limits.streamFlushMs;
     let pending: string[] = [];
     const flush = () => {

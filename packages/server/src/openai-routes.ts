@@ -35,14 +35,6 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
         'top_logprobs needs logprobs: true',
         'top_logprobs',
       );
-    if (body.logprobs && body.stream)
-      throw new ApiError(
-        400,
-        'invalid_request_error',
-        'unsupported_parameter',
-        'logprobs with stream is not supported here: ask without stream',
-        'logprobs',
-      );
     const schema =
       body.response_format?.type === 'json_schema'
         ? body.response_format.json_schema.schema
@@ -96,8 +88,8 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
         'n > 1 is not supported with stream',
         'n',
       );
-    const chunk = (delta: object, finish: string | null, usage?: object) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: usage ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+    const chunk = (delta: object, finish: string | null, usage?: object, logprobs: object | null = null) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: usage ? [] : [{ index: 0, delta, logprobs, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
     return server.stream(reply, 'text/event-stream', async (write) => {
       write(chunk({ role: 'assistant', content: '' }, null));
       const result = await server.generation(
@@ -105,6 +97,10 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
         () => engine.chat(messages, params, adapter, signal, (text) => write(chunk({ content: text }, null))),
         signal,
       );
+      // Logprobs are computed once the answer is complete: they follow the text in one chunk of their own,
+      // which clients that accumulate `choices[0].logprobs.content` (the openai SDK's stream helpers) merge.
+      if (result.logprobs)
+        write(chunk({}, null, undefined, { content: result.logprobs.map(chatLogprob), refusal: null }));
       write(chunk({}, result.finishReason));
       if (body.stream_options?.include_usage)
         write(
@@ -122,14 +118,6 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
     const who = caller(request);
     const body = parse(completionRequest, request.body);
     const { engine, adapter } = server.resolve(body.model, body.adapter, who);
-    if (typeof body.logprobs === 'number' && body.stream)
-      throw new ApiError(
-        400,
-        'invalid_request_error',
-        'unsupported_parameter',
-        'logprobs with stream is not supported here: ask without stream',
-        'logprobs',
-      );
     const params = {
       ...server.params(body.max_tokens, body),
       ...(typeof body.logprobs === 'number' ? { logprobs: body.logprobs } : {}),
@@ -138,12 +126,12 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
     const signal = requestSignal(reply, server.currentConfig.limits.timeoutMs, server.closingSignal);
     const id = `cmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const piece = (text: string, finish: string | null) => ({
+    const piece = (text: string, finish: string | null, logprobs: object | null = null) => ({
       id,
       object: 'text_completion',
       created,
       model: body.model,
-      choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+      choices: [{ index: 0, text, logprobs, finish_reason: finish }],
     });
     if (!body.stream) {
       const result = await server.generation(
@@ -173,6 +161,8 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
           ),
         signal,
       );
+      if (result.logprobs)
+        write(`data: ${JSON.stringify(piece('', null, completionLogprobs(result.logprobs)))}\n\n`);
       write(`data: ${JSON.stringify(piece('', result.finishReason))}\n\n`);
       write('data: [DONE]\n\n');
     });

@@ -6,7 +6,7 @@ import type { importGguf } from '@lm-stack/transformer/node';
 import type { tensor2d, tidy } from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.js';
 import type { ChatMessage, Engine, GenerationParams, GenerationResult } from './engine.js';
-import { ApiError, ServerError } from './errors.js';
+import { ApiError, adapterNotLoaded, ServerError } from './errors.js';
 import { Mutex } from './mutex.js';
 import { logprobAt } from './token-logprobs.js';
 
@@ -119,14 +119,7 @@ export class TypeScriptEngine implements Engine {
 
   private pick(adapter: string | undefined): Variant {
     const variant = this.variants.get(adapter ?? '');
-    if (!variant)
-      throw new ApiError(
-        404,
-        'invalid_request_error',
-        'adapter_not_found',
-        `adapter "${adapter}" is not loaded for model "${this.config.name}" (loaded: ${this.adapters().join(', ') || 'none'})`,
-        'model',
-      );
+    if (!variant) throw adapterNotLoaded(adapter, this.config.name, this.adapters());
     return variant;
   }
 
