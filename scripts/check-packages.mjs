@@ -9,9 +9,11 @@ for (const name of readdirSync(join(root, 'packages'))) {
   const directory = join(root, 'packages', name);
   const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'));
   if (manifest.private) continue;
+  // A package without a `require` condition is ESM-only on purpose (its dependencies are): attw checks it as such.
+  const esmOnly = !JSON.stringify(manifest.exports ?? {}).includes('"require"');
   for (const [tool, args] of [
     ['publint', ['--strict']],
-    ['attw', ['--pack', '.', '--profile', 'node16']],
+    ['attw', ['--pack', '.', '--profile', esmOnly ? 'esm-only' : 'node16']],
   ]) {
     try {
       const output = execFileSync(join(root, 'node_modules', '.bin', tool), args, {

@@ -1,11 +1,7 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig([
-  packageBuild('node'),
-  // The CLIs: ESM only, not a public entry.
-  {
-    ...packageBuild('node', { entry: ['src/cli.ts', 'src/mcp-cli.ts'], format: ['esm'], dts: false }),
-    clean: false,
-  },
-]);
+// ESM only: node-llama-cpp is an ES module with top-level await, which require() cannot load.
+export default defineConfig(
+  packageBuild('node', { entry: ['src/index.ts', 'src/cli.ts', 'src/mcp-cli.ts'], format: ['esm'] }),
+);
