@@ -130,9 +130,10 @@ export class LlamaEngine implements Engine {
     return variant.mutex.lock(async () => {
       signal.throwIfAborted();
       const before = variant.sequence.tokenMeter.getState();
+      // The generated tokens are kept only for logprobs: a plain generation pays nothing per token.
       const generated: Token[] = [];
       const { text, stopReason } = await run(variant.sequence, {
-        onToken: (tokens: Token[]) => generated.push(...tokens),
+        ...(params.logprobs !== undefined ? { onToken: (tokens: Token[]) => generated.push(...tokens) } : {}),
         maxTokens: params.maxTokens,
         temperature: params.temperature,
         ...(params.topP !== undefined ? { topP: params.topP } : {}),

@@ -9,6 +9,7 @@ import type { Engine } from './engine.js';
 import { ApiError, ConfigError } from './errors.js';
 import { loadEngine } from './load-engine.js';
 import { createMcpServer } from './mcp-tools.js';
+import { servedModelNames } from './route-helpers.js';
 
 const USAGE = `lm-stack-mcp: lm-stack's MCP tools over stdio, for MCP clients that start a command.
 
@@ -44,11 +45,7 @@ async function main(): Promise<void> {
     return { engine, adapter };
   };
   const server = createMcpServer({
-    models: () =>
-      [...engines].flatMap(([name, engine]) => [
-        name,
-        ...engine.adapters().map((adapter) => `${name}+${adapter}`),
-      ]),
+    models: () => servedModelNames(engines),
     chat: (name, messages, params) => {
       const { engine, adapter } = find(name);
       return engine.chat(messages, params, adapter, AbortSignal.timeout(config.limits.timeoutMs), () => {});

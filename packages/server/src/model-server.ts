@@ -15,7 +15,7 @@ import type { McpToolbox } from './mcp-tools.js';
 import { ServerMetrics } from './metrics.js';
 import { ollamaRoutes } from './ollama-routes.js';
 import { openAiRoutes } from './openai-routes.js';
-import { isOllamaRoute } from './route-helpers.js';
+import { isOllamaRoute, servedModelNames } from './route-helpers.js';
 import type { RouteHost } from './route-host.js';
 
 /** Options of {@link ModelServer.start}. */
@@ -174,19 +174,8 @@ export class ModelServer implements RouteHost {
   /** The MCP tools' view of the server for one caller: only the models its key may use. */
   private toolbox(who: Caller): McpToolbox {
     const signal = AbortSignal.any([AbortSignal.timeout(this.config.limits.timeoutMs), this.closing.signal]);
-    const allowed = (name: string) => {
-      try {
-        authorize(who, name);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     return {
-      models: () =>
-        [...this.engines]
-          .filter(([name]) => allowed(name))
-          .flatMap(([name, engine]) => [name, ...engine.adapters().map((adapter) => `${name}+${adapter}`)]),
+      models: () => servedModelNames(this.engines, who),
       chat: (name, messages, params) => {
         const { engine, model, adapter } = this.resolve(name, undefined, who);
         const checked = this.params(params.maxTokens, { temperature: params.temperature });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './api-schemas.js';
 import type { ChatMessage } from './engine.js';
 import { ApiError } from './errors.js';
-import { parse, requestSignal, textOf } from './route-helpers.js';
+import { parse, requestSignal, servedModelNames, textOf } from './route-helpers.js';
 import type { RouteHost } from './route-host.js';
 import { chatLogprob, completionLogprobs } from './token-logprobs.js';
 
@@ -13,13 +13,12 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
   app.get('/v1/models', async (request) => {
     const who = caller(request);
     const created = Math.floor(Date.now() / 1000);
-    const data = [];
-    for (const [name, engine] of server.engineMap) {
-      if (who.models && !who.models.includes(name)) continue;
-      data.push({ id: name, object: 'model', created, owned_by: 'lm-stack' });
-      for (const adapter of engine.adapters())
-        data.push({ id: `${name}+${adapter}`, object: 'model', created, owned_by: 'lm-stack' });
-    }
+    const data = servedModelNames(server.engineMap, who).map((id) => ({
+      id,
+      object: 'model',
+      created,
+      owned_by: 'lm-stack',
+    }));
     return { object: 'list', data };
   });
 

@@ -1,5 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import type { Caller } from './auth.js';
+import type { Engine } from './engine.js';
 import { ApiError } from './errors.js';
 
 /** Ollama's routes answer errors as `{ error }`, OpenAI's as `{ error: { message, type, param, code } }`. */
@@ -33,3 +35,13 @@ export function requestSignal(reply: FastifyReply, timeoutMs: number, closing: A
 /** A message's text: a string, or the text parts of a content array joined. */
 export const textOf = (content: string | { text: string }[]) =>
   typeof content === 'string' ? content : content.map((part) => part.text).join('');
+
+/**
+ * The model names a caller may use: each served base its key allows (all without a key list), followed by
+ * `base+adapter` for each adapter loaded on it — what `/v1/models` and the MCP tools list.
+ */
+export function servedModelNames(engines: ReadonlyMap<string, Engine>, caller?: Caller): string[] {
+  return [...engines]
+    .filter(([name]) => !caller?.models || caller.models.includes(name))
+    .flatMap(([name, engine]) => [name, ...engine.adapters().map((adapter) => `${name}+${adapter}`)]);
+}
