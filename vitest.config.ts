@@ -15,7 +15,12 @@ const alias = Object.fromEntries([
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'notebooks/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'notebooks/*.test.ts',
+      'docs/guides/*.test.ts',
+    ],
     // Slow differential tests (whole benchmark corpus) are named *.slow.test.ts; LM_STACK_SKIP_SLOW=1 skips them.
     exclude: process.env.LM_STACK_SKIP_SLOW
       ? ['**/*.slow.test.ts', '**/node_modules/**']
