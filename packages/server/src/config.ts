@@ -21,7 +21,7 @@ const modelSchema = z.object({
     .min(64)
     .max(1 << 20)
     .default(2048),
-  /** CPU threads for this model; llama.cpp's default when absent. */
+  /** CPU threads for this model; when absent, every core but one (`defaultThreads`). */
   threads: z.number().int().min(1).max(256).optional(),
   adapters: z.array(adapterSchema).default([]),
 });
@@ -60,8 +60,9 @@ export const serverConfigSchema = z.object({
       timeoutMs: z.number().int().min(100).default(120_000),
       maxTokens: z.number().int().min(1).default(4096),
       /**
-       * Streamed events are written to the socket at most this often (0: every event loop turn). 10 ms is
-       * below one frame of a 60 Hz display (16.7 ms): a reader cannot see the batching.
+       * Streamed events are written to the socket at most this often, and the text generated within one
+       * interval goes out as one chunk (0: every token its own event, written on the next event-loop turn).
+       * 10 ms is below one frame of a 60 Hz display (16.7 ms): a reader cannot see the batching.
        */
       streamFlushMs: z.number().int().min(0).max(100).default(10),
     })

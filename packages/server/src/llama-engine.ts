@@ -13,6 +13,7 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import type { ModelConfig } from './config.js';
+import { defaultThreads } from './default-threads.js';
 import type { ChatMessage, Engine, GenerationParams, GenerationResult } from './engine.js';
 import { ApiError, adapterNotLoaded } from './errors.js';
 import { Mutex } from './mutex.js';
@@ -80,7 +81,7 @@ export class LlamaEngine implements Engine {
     const context = await this.model.createContext({
       contextSize: this.config.contextSize,
       sequences: 1,
-      ...(this.config.threads ? { threads: this.config.threads } : {}),
+      threads: this.config.threads ?? defaultThreads(),
       ...(adapter ? { lora: { adapters: [{ filePath: adapter.path, scale: adapter.scale }] } } : {}),
     });
     return { context, sequence: context.getSequence(), mutex: new Mutex() };
@@ -267,7 +268,10 @@ export class LlamaEngine implements Engine {
   }
 
   async embed(texts: readonly string[]): Promise<number[][]> {
-    this.embedding ??= this.model.createEmbeddingContext({ contextSize: this.config.contextSize });
+    this.embedding ??= this.model.createEmbeddingContext({
+      contextSize: this.config.contextSize,
+      threads: this.config.threads ?? defaultThreads(),
+    });
     const context = await this.embedding;
     const out: number[][] = [];
     for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);

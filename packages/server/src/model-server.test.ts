@@ -103,6 +103,35 @@ describe('the OpenAI API, through the openai npm client', () => {
     console.log(`served chat (greedy, 12 tokens): ${JSON.stringify(text)} in ${chunks} chunks`);
   }, 60_000);
 
+  it('a stream sends the tokens of one flush interval (10 ms) as one chunk: fewer events, the same text', async () => {
+    const request = {
+      model: 'tiny',
+      messages: [{ role: 'user' as const, content: QUESTION }],
+      temperature: 0,
+      max_tokens: 64,
+    };
+    const whole = (await openai.chat.completions.create(request)).choices[0]!.message.content;
+    const stream = await openai.chat.completions.create({
+      ...request,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let contentChunks = 0;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      const piece = chunk.choices[0]?.delta.content;
+      if (piece) [text, contentChunks] = [text + piece, contentChunks + 1];
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(whole);
+    // The tiny model makes a token in well under a millisecond: 64 tokens share a few 10 ms windows.
+    expect(usage?.completion_tokens).toBeGreaterThan(16);
+    expect(contentChunks).toBeGreaterThanOrEqual(1);
+    expect(contentChunks).toBeLessThan(usage!.completion_tokens / 2);
+    console.log(`${usage?.completion_tokens} tokens streamed in ${contentChunks} content chunks`);
+  }, 60_000);
+
   it('completions and models: the same text as LlamaCompletion; the adapter listed as tiny+a', async () => {
     const expected = await inProcess('complete', 'Call me', 10);
     const reply = await openai.completions.create({

@@ -330,40 +330,71 @@ export class ModelServer implements RouteHost {
     adminRoutes(app, this);
   }
 
-  /** Streams a response the handler writes; an error after the first byte ends the stream with an error event. */
+  /**
+   * Streams a response the handler writes; an error after the first byte ends the stream with an error event.
+   * `write` queues one whole event; `delta` queues a piece of generated text, and the pieces queued within
+   * one flush interval go out as one event (`render` of their concatenation), as one chunk of several
+   * tokens — what OpenAI's own streams do — instead of one event per token.
+   */
   /** @internal */
   async stream(
     reply: FastifyReply,
     type: string,
-    body: (write: (text: string) => void) => Promise<void>,
+    body: (
+      write: (event: string) => void,
+      delta: (text: string, render: (text: string) => string) => void,
+    ) => Promise<void>,
   ): Promise<FastifyReply> {
     let started = false;
     // Events go out in one socket write per `streamFlushMs` (default 10 ms), after the generation has asked
     // the model for its next token: writes overlap the model's work, and a fast model's tokens share a
-    // syscall. Every event is still its own SSE/NDJSON event.
+    // syscall and an event (fewer JSON encodings here, fewer parses in the client).
     const interval = this.config.limits.streamFlushMs;
     let pending: string[] = [];
+    let text = '';
+    let render: ((text: string) => string) | undefined;
+    const settleText = () => {
+      if (render && text) pending.push(render(text));
+      text = '';
+      render = undefined;
+    };
     const flush = () => {
+      settleText();
       if (pending.length && !reply.raw.destroyed) reply.raw.write(pending.join(''));
       pending = [];
     };
-    const write = (text: string) => {
-      if (!started) {
-        reply.raw.writeHead(200, {
-          'content-type': type,
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-        });
-        started = true;
-      }
-      if (pending.push(text) === 1) {
-        if (interval > 0) setTimeout(flush, interval);
-        else setImmediate(flush);
-      }
+    const schedule = () => {
+      if (interval > 0) setTimeout(flush, interval);
+      else setImmediate(flush);
+    };
+    const open = () => {
+      if (started) return;
+      reply.raw.writeHead(200, {
+        'content-type': type,
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      started = true;
+    };
+    const write = (event: string) => {
+      open();
+      const idle = pending.length === 0 && !render;
+      settleText(); // text queued before this event goes out before it
+      pending.push(event);
+      if (idle) schedule();
+    };
+    const delta = (piece: string, renderPiece: (text: string) => string) => {
+      if (interval === 0) return write(renderPiece(piece)); // no interval: every piece is its own event
+      open();
+      const idle = pending.length === 0 && !render;
+      if (render && render !== renderPiece) settleText();
+      render = renderPiece;
+      text += piece;
+      if (idle) schedule();
     };
     reply.hijack();
     try {
-      await body(write);
+      await body(write, delta);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : undefined;
       if (!started) {

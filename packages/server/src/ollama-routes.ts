@@ -42,12 +42,9 @@ export function ollamaRoutes(app: FastifyInstance, server: RouteHost): void {
       const result = await server.generation(body.model, () => run(() => {}), signal);
       return { ...piece(result.text), ...ollamaDone(body.model, started, result) };
     }
-    return server.stream(reply, 'application/x-ndjson', async (write) => {
-      const result = await server.generation(
-        body.model,
-        () => run((text) => write(`${JSON.stringify(piece(text))}\n`)),
-        signal,
-      );
+    const line = (text: string) => `${JSON.stringify(piece(text))}\n`;
+    return server.stream(reply, 'application/x-ndjson', async (write, delta) => {
+      const result = await server.generation(body.model, () => run((text) => delta(text, line)), signal);
       write(`${JSON.stringify({ ...piece(''), ...ollamaDone(body.model, started, result) })}\n`);
     });
   };

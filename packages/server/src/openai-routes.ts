@@ -89,11 +89,12 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
       );
     const chunk = (delta: object, finish: string | null, usage?: object, logprobs: object | null = null) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: usage ? [] : [{ index: 0, delta, logprobs, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
-    return server.stream(reply, 'text/event-stream', async (write) => {
+    const contentChunk = (text: string) => chunk({ content: text }, null);
+    return server.stream(reply, 'text/event-stream', async (write, delta) => {
       write(chunk({ role: 'assistant', content: '' }, null));
       const result = await server.generation(
         body.model,
-        () => engine.chat(messages, params, adapter, signal, (text) => write(chunk({ content: text }, null))),
+        () => engine.chat(messages, params, adapter, signal, (text) => delta(text, contentChunk)),
         signal,
       );
       // Logprobs are computed once the answer is complete: they follow the text in one chunk of their own,
@@ -151,13 +152,11 @@ export function openAiRoutes(app: FastifyInstance, server: RouteHost): void {
         },
       };
     }
-    return server.stream(reply, 'text/event-stream', async (write) => {
+    const textEvent = (text: string) => `data: ${JSON.stringify(piece(text, null))}\n\n`;
+    return server.stream(reply, 'text/event-stream', async (write, delta) => {
       const result = await server.generation(
         body.model,
-        () =>
-          engine.complete(prompt, params, adapter, signal, (text) =>
-            write(`data: ${JSON.stringify(piece(text, null))}\n\n`),
-          ),
+        () => engine.complete(prompt, params, adapter, signal, (text) => delta(text, textEvent)),
         signal,
       );
       if (result.logprobs)

@@ -34,11 +34,17 @@ export interface RouteHost {
     run: () => Promise<GenerationResult>,
     signal: AbortSignal,
   ): Promise<GenerationResult>;
-  /** Streams a response the handler writes. */
+  /**
+   * Streams a response the handler writes: `write` queues a whole event, `delta` a piece of generated text
+   * (the pieces of one flush interval go out as one event, `render` of their concatenation).
+   */
   stream(
     reply: FastifyReply,
     type: string,
-    body: (write: (text: string) => void) => Promise<void>,
+    body: (
+      write: (event: string) => void,
+      delta: (text: string, render: (text: string) => string) => void,
+    ) => Promise<void>,
   ): Promise<FastifyReply>;
   /** sha256 of a model file (Ollama's `digest`). */
   digest(path: string): Promise<string>;

@@ -35,6 +35,8 @@ beforeAll(async () => {
           { name: 'tiny', path: base, contextSize: 256, threads: 1, adapters },
           { name: 'tiny-ts', path: base, engine: 'typescript', contextSize: 256, adapters },
         ],
+        // Flush at once, so each token is its own event and the test sees the stream arrive piece by piece.
+        limits: { streamFlushMs: 0 },
       },
       'test',
     ),
