@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { ChatModels } from './chat-models.js';
 import { hardwarePanel } from './hardware.js';
 import type { Html } from './html.js';
+import { hyperparametersFromForm, hyperparametersSchema } from './hyperparameters.js';
 import { JobBusyError, JobRunner } from './jobs/job-runner.js';
 import type { SftJobInput } from './jobs/sft-job-input.js';
 import type { TrainJobInput } from './jobs/train-job-input.js';
@@ -284,13 +285,7 @@ export async function createStudio(
       rmSync(project.checkpoints, { recursive: true, force: true });
       return back(reply, 'training', { info: 'Cancelled: the next start begins from scratch.' });
     }
-    const parsed = projectConfigSchema.shape.training.safeParse({
-      learningRate: Number(body.learningRate),
-      batchSize: Number(body.batchSize),
-      epochs: Number(body.epochs),
-      rank: Number(body.rank),
-      alpha: Number(body.alpha),
-    });
+    const parsed = hyperparametersSchema.safeParse(hyperparametersFromForm(body));
     if (!parsed.success)
       return back(reply, 'training', { error: `Not started: ${z.prettifyError(parsed.error)}` });
     const saved = project.save({ ...project.config, training: parsed.data }).config;
@@ -480,11 +475,7 @@ export async function createStudio(
       defaults: {
         systemPrompt: body.systemPrompt,
         userTemplate: body.userTemplate,
-        learningRate: Number(body.learningRate),
-        batchSize: Number(body.batchSize),
-        epochs: Number(body.epochs),
-        rank: Number(body.rank),
-        alpha: Number(body.alpha),
+        ...hyperparametersFromForm(body),
       },
     });
     if (!parsed.success)

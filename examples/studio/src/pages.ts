@@ -1,6 +1,7 @@
 import type { SearchHit } from '@lm-stack/rag';
 import type { HardwarePanel } from './hardware.js';
 import { Html, html } from './html.js';
+import type { Hyperparameters } from './hyperparameters.js';
 import type { JobState } from './jobs/job-state.js';
 import type { OllamaModels } from './ollama.js';
 import { type ProjectConfig, UPLOAD_TYPES } from './project.js';
@@ -199,6 +200,15 @@ ${
 <button id="save-model">Save</button></section></form>`;
 }
 
+/** The LoRA hyperparameter inputs (training tab and the settings' defaults). */
+function hyperparameterFields(values: Hyperparameters): Html {
+  return html`<label>Learning rate <input type="number" name="learningRate" step="any" min="0" value="${values.learningRate}"></label>
+<label>Batch size <input type="number" name="batchSize" min="1" max="256" value="${values.batchSize}"></label>
+<label>Epochs <input type="number" name="epochs" min="1" max="100" value="${values.epochs}"></label>
+<label>LoRA rank <input type="number" name="rank" min="1" max="256" value="${values.rank}"></label>
+<label>LoRA alpha <input type="number" name="alpha" min="1" max="1024" value="${values.alpha}"></label>`;
+}
+
 /** The API key is never sent back whole: the page shows whether one is set and its last four characters. */
 export function maskKey(key: string): string {
   if (!key) return 'not set';
@@ -221,11 +231,7 @@ export function settingsTab(settings: Settings, settingsPath: string): Html {
 </section><section><h2>Defaults for new projects</h2>
 <label>System prompt<br><textarea name="systemPrompt" rows="3" cols="100">${settings.defaults.systemPrompt}</textarea></label>
 <label>User template<br><textarea name="userTemplate" rows="4" cols="100">${settings.defaults.userTemplate}</textarea></label>
-<label>Learning rate <input type="number" name="learningRate" step="any" min="0" value="${settings.defaults.learningRate}"></label>
-<label>Batch size <input type="number" name="batchSize" min="1" max="256" value="${settings.defaults.batchSize}"></label>
-<label>Epochs <input type="number" name="epochs" min="1" max="100" value="${settings.defaults.epochs}"></label>
-<label>LoRA rank <input type="number" name="rank" min="1" max="256" value="${settings.defaults.rank}"></label>
-<label>LoRA alpha <input type="number" name="alpha" min="1" max="1024" value="${settings.defaults.alpha}"></label>
+${hyperparameterFields(settings.defaults)}
 <p class="muted">Saved in ${settingsPath} (readable by you only).</p>
 <button id="save-settings">Save</button></section></form>`;
 }
@@ -319,11 +325,7 @@ export function trainingTab(options: {
   return html`<form method="post" action="/training"><section><h2>LoRA fine-tuning</h2>
 <p>Base: ${base ? html`<strong>${base.split('/').pop()}</strong>` : html`<span class="warning">none: choose a GGUF in the Model tab</span>`} ·
 <span id="training-samples">${samples} SFT samples</span></p>
-<label>Learning rate <input type="number" name="learningRate" step="any" min="0" value="${t.learningRate}"></label>
-<label>Batch size <input type="number" name="batchSize" min="1" max="256" value="${t.batchSize}"></label>
-<label>Epochs <input type="number" name="epochs" min="1" max="100" value="${t.epochs}"></label>
-<label>LoRA rank <input type="number" name="rank" min="1" max="256" value="${t.rank}"></label>
-<label>LoRA alpha <input type="number" name="alpha" min="1" max="1024" value="${t.alpha}"></label>
+${hyperparameterFields(t)}
 <button name="action" value="start" id="train">Start</button>
 <button name="action" value="pause" id="pause">Pause</button>
 <button name="action" value="resume" id="resume">Resume</button>

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEMPLATE } from '@lm-stack/sft';
 import { z } from 'zod';
+import { hyperparametersSchema } from './hyperparameters.js';
 import { readJsonFile, type Settings, StudioFileError, writeFileAtomic } from './studio-home.js';
 
 /** A project's `config.json`. */
@@ -26,15 +27,7 @@ export const projectConfigSchema = z.object({
     })
     .prefault({}),
   /** Training (tab 4): LoRA hyperparameters. */
-  training: z
-    .object({
-      learningRate: z.number().positive().max(1).default(0.002),
-      batchSize: z.number().int().min(1).max(256).default(8),
-      epochs: z.number().int().min(1).max(100).default(3),
-      rank: z.number().int().min(1).max(256).default(8),
-      alpha: z.number().positive().max(1024).default(16),
-    })
-    .prefault({}),
+  training: hyperparametersSchema.prefault({}),
   /** SFT data generation (tab 3): the helper model, prompts and counts. */
   sft: z
     .object({
@@ -73,13 +66,7 @@ export class Project {
         ...(defaults
           ? {
               sft: { systemPrompt: defaults.systemPrompt, userTemplate: defaults.userTemplate },
-              training: {
-                learningRate: defaults.learningRate,
-                batchSize: defaults.batchSize,
-                epochs: defaults.epochs,
-                rank: defaults.rank,
-                alpha: defaults.alpha,
-              },
+              training: hyperparametersSchema.parse(defaults),
             }
           : {}),
       });

@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEMPLATE } from '@lm-stack/sft';
 import { z } from 'zod';
+import { hyperparametersSchema } from './hyperparameters.js';
 
 /** The user's global settings (`settings.json` in the studio's home folder, mode 0600: it holds an API key). */
 export const settingsSchema = z.object({
@@ -21,15 +22,10 @@ export const settingsSchema = z.object({
   temperature: z.number().min(0).max(2).default(0.7),
   forceCpu: z.boolean().default(false),
   /** What new projects start with, and what the SFT tab's "reset" restores. */
-  defaults: z
-    .object({
+  defaults: hyperparametersSchema
+    .extend({
       systemPrompt: z.string().min(1).max(20_000).default(DEFAULT_SYSTEM_PROMPT),
       userTemplate: z.string().min(1).max(20_000).default(DEFAULT_USER_TEMPLATE),
-      learningRate: z.number().positive().max(1).default(0.002),
-      batchSize: z.number().int().min(1).max(256).default(8),
-      epochs: z.number().int().min(1).max(100).default(3),
-      rank: z.number().int().min(1).max(256).default(8),
-      alpha: z.number().positive().max(1024).default(16),
     })
     .prefault({}),
   currentProject: z.string().optional(),

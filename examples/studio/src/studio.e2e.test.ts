@@ -259,7 +259,7 @@ describe('the studio in headless Chromium', () => {
 
     await page.click('[data-tab=training]');
     expect(await text('#training-samples')).toMatch(/^[1-5] SFT samples$/);
-    await page.fill('input[name=epochs]', '40');
+    await page.fill('input[name=epochs]', '100');
     await page.fill('input[name=batchSize]', '2');
     await page.fill('input[name=learningRate]', '0.005');
     await page.fill('input[name=rank]', '4');
@@ -269,6 +269,13 @@ describe('the studio in headless Chromium', () => {
     await eventually(
       async () => expect(Number((await text('#job-progress')).split('/')[0])).toBeGreaterThanOrEqual(3),
       60_000,
+    );
+    // A reloaded page reattaches to the running job and keeps following it.
+    const beforeReload = Number((await text('#job-progress')).split('/')[0]);
+    await page.reload();
+    await eventually(async () => expect(await text('#job-status')).toBe('running'));
+    await eventually(async () =>
+      expect(Number((await text('#job-progress')).split('/')[0])).toBeGreaterThan(beforeReload),
     );
     await page.click('#pause');
     await eventually(async () => expect(await text('#job-status')).toBe('cancelled'));
