@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import { HashingEmbedder, RagStore } from '@lm-stack/rag';
-import { ChatClient, type GeneratedRecord, readJsonl } from '@lm-stack/sft';
+import { RagStore } from '@lm-stack/rag';
+import { ChatClient } from '@lm-stack/sft';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import OpenAI from 'openai';
 import { z } from 'zod';
@@ -38,8 +38,8 @@ import {
   type Tab,
   trainingTab,
 } from './pages.js';
-import { Project, projectConfigSchema, UPLOAD_TYPES } from './project.js';
-import { projectName, StudioHome, settingsSchema } from './studio-home.js';
+import { Project, projectConfigSchema, studioEmbedder, UPLOAD_TYPES } from './project.js';
+import { projectName, providerEndpoint, StudioHome, settingsSchema } from './studio-home.js';
 
 /** Largest upload accepted, per file. */
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -63,7 +63,7 @@ export async function createStudio(
     return new ChatClient({
       provider: settings.provider === 'ollama' ? 'ollama' : 'openai',
       model: model || 'unset',
-      baseURL: settings.provider === 'ollama' ? settings.ollamaUrl : settings.openAiBaseUrl,
+      baseURL: providerEndpoint(settings),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       attempts: 1,
       timeoutMs: 5000,
@@ -84,6 +84,24 @@ export async function createStudio(
   const back = (reply: FastifyReply, tab: Tab, message?: { error?: string; info?: string }) => {
     const query = new URLSearchParams({ tab, ...message });
     return reply.redirect(`/?${query}`, 303);
+  };
+  /** Starts a job and goes back to its tab; a second job while one runs is a message there. */
+  const startJob = (
+    reply: FastifyReply,
+    tab: Tab,
+    project: Project,
+    kind: string,
+    script: string,
+    args: readonly string[],
+    input?: unknown,
+  ) => {
+    try {
+      jobs.start(project.folder, kind, script, args, input);
+    } catch (error) {
+      if (error instanceof JobBusyError) return back(reply, tab, { error: error.message });
+      throw error;
+    }
+    return back(reply, tab);
   };
   const page = (reply: FastifyReply, body: Html) => reply.type('text/html; charset=utf-8').send(body.text);
 
@@ -116,7 +134,7 @@ export async function createStudio(
         ollama: await ollamaModels(settings.ollamaUrl),
       });
     else if (tab === 'sft') {
-      const samples = existsSync(project!.sftOutput) ? readJsonl<GeneratedRecord>(project!.sftOutput) : [];
+      const samples = project!.samples();
       body = sftTab({
         config: project!.config,
         settings,
@@ -129,7 +147,7 @@ export async function createStudio(
       body = trainingTab({
         config: project!.config,
         job: jobs.state(project!.folder),
-        samples: sampleCount(project!),
+        samples: project!.samples().length,
         outputs: project!.outputs(),
         finalFolder: project!.finalFolder,
       });
@@ -210,18 +228,12 @@ export async function createStudio(
     if (!project) return back(reply, 'project', { error: 'Create or open a project first.' });
     if (project.documents().length === 0)
       return back(reply, 'documents', { error: 'Upload documents before processing.' });
-    try {
-      jobs.start(project.folder, 'processing', INGEST_JOB, [
-        project.uploads,
-        project.database,
-        String(project.config.chunkSize),
-        String(project.config.overlap),
-      ]);
-    } catch (error) {
-      if (error instanceof JobBusyError) return back(reply, 'documents', { error: error.message });
-      throw error;
-    }
-    return back(reply, 'documents');
+    return startJob(reply, 'documents', project, 'processing', INGEST_JOB, [
+      project.uploads,
+      project.database,
+      String(project.config.chunkSize),
+      String(project.config.overlap),
+    ]);
   });
 
   app.post<{ Body: { tab?: string } }>('/jobs/stop', async (request, reply) => {
@@ -293,7 +305,7 @@ export async function createStudio(
       return back(reply, 'training', {
         error: 'Choose a GGUF base (a model lm-stack exported) in the Model tab first.',
       });
-    if (sampleCount(project) === 0)
+    if (project.samples().length === 0)
       return back(reply, 'training', { error: 'Generate SFT data first: training needs samples.' });
     if (action === 'start') rmSync(project.checkpoints, { recursive: true, force: true });
     const base = saved.base.path.includes('/') ? saved.base.path : join(project.finalFolder, saved.base.path);
@@ -309,13 +321,7 @@ export async function createStudio(
       modelfile: saved.outputs.modelfile,
       forceCpu: home.settings().forceCpu,
     };
-    try {
-      jobs.start(project.folder, 'training', TRAIN_JOB, [], input);
-    } catch (error) {
-      if (error instanceof JobBusyError) return back(reply, 'training', { error: error.message });
-      throw error;
-    }
-    return back(reply, 'training');
+    return startJob(reply, 'training', project, 'training', TRAIN_JOB, [], input);
   });
 
   app.post<{ Body: Record<string, string | undefined> }>('/sft', async (request, reply) => {
@@ -359,7 +365,7 @@ export async function createStudio(
     const settings = home.settings();
     const input: SftJobInput = {
       provider: settings.provider,
-      baseUrl: settings.provider === 'ollama' ? settings.ollamaUrl : settings.openAiBaseUrl,
+      baseUrl: providerEndpoint(settings),
       apiKey: settings.apiKey,
       model: sft.model,
       database: project.database,
@@ -372,13 +378,7 @@ export async function createStudio(
       maxInstructionLength: sft.maxInstructionLength,
       maxOutputLength: sft.maxOutputLength,
     };
-    try {
-      jobs.start(project.folder, 'SFT generation', SFT_JOB, [], input);
-    } catch (error) {
-      if (error instanceof JobBusyError) return back(reply, 'sft', { error: error.message });
-      throw error;
-    }
-    return back(reply, 'sft');
+    return startJob(reply, 'sft', project, 'SFT generation', SFT_JOB, [], input);
   });
 
   app.get('/jobs/events', (request, reply) => {
@@ -402,7 +402,7 @@ export async function createStudio(
     const query = String(request.query.q ?? '').slice(0, 500);
     if (!project || !existsSync(project.database) || !query.trim())
       return page(reply, searchResults(query, []));
-    const store = RagStore.open(project.database, { embedder: new HashingEmbedder(256) });
+    const store = RagStore.open(project.database, { embedder: studioEmbedder() });
     try {
       return page(reply, searchResults(query, await store.search(query, { k: 5 })));
     } finally {
@@ -485,11 +485,6 @@ export async function createStudio(
   });
 
   return { app, jobs };
-}
-
-/** Samples in the project's SFT file. */
-function sampleCount(project: Project): number {
-  return existsSync(project.sftOutput) ? readJsonl<GeneratedRecord>(project.sftOutput).length : 0;
 }
 
 /** Uploaded documents with their chunk counts in the database (undefined: not processed yet). */

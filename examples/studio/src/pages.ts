@@ -5,7 +5,7 @@ import type { Hyperparameters } from './hyperparameters.js';
 import type { JobState } from './jobs/job-state.js';
 import type { OllamaModels } from './ollama.js';
 import { type ProjectConfig, UPLOAD_TYPES } from './project.js';
-import type { Settings } from './studio-home.js';
+import { providerEndpoint, type Settings } from './studio-home.js';
 
 export const TABS = [
   ['project', 'Project'],
@@ -246,7 +246,7 @@ export function sftTab(options: {
 }): Html {
   const { config, settings, models, job, preview, written } = options;
   const sft = config.sft;
-  const endpoint = settings.provider === 'ollama' ? settings.ollamaUrl : settings.openAiBaseUrl;
+  const endpoint = providerEndpoint(settings);
   return html`<form method="post" action="/sft"><section><h2>Helper model</h2>
 <p>Provider: <strong>${settings.provider === 'ollama' ? 'Ollama' : 'OpenAI-compatible'}</strong> at ${endpoint}
 <span class="muted">(API key ${maskKey(settings.apiKey)}; change in Settings)</span></p>

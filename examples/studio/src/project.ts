@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEMPLATE } from '@lm-stack/sft';
+import { HashingEmbedder } from '@lm-stack/rag';
+import { DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEMPLATE, type GeneratedRecord, readJsonl } from '@lm-stack/sft';
 import { z } from 'zod';
 import { hyperparametersSchema } from './hyperparameters.js';
 import { readJsonFile, type Settings, StudioFileError, writeFileAtomic } from './studio-home.js';
@@ -43,6 +44,11 @@ export const projectConfigSchema = z.object({
     .prefault({}),
 });
 export type ProjectConfig = z.output<typeof projectConfigSchema>;
+
+/** The embedder of every project's database: ingest and search must use the same one (no server needed). */
+export function studioEmbedder(): HashingEmbedder {
+  return new HashingEmbedder(256);
+}
 
 /** The document types the studio ingests (what `@lm-stack/rag` loads). */
 export const UPLOAD_TYPES = ['.pdf', '.txt', '.md', '.docx'] as const;
@@ -102,6 +108,11 @@ export class Project {
   /** What training exported (models/final), by name. */
   outputs(): string[] {
     return readdirSync(this.finalFolder).sort();
+  }
+
+  /** The generated SFT samples (none before the first generation). */
+  samples(): GeneratedRecord[] {
+    return existsSync(this.sftOutput) ? readJsonl<GeneratedRecord>(this.sftOutput) : [];
   }
 
   get sftRejected(): string {

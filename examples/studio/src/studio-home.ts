@@ -32,6 +32,11 @@ export const settingsSchema = z.object({
 });
 export type Settings = z.output<typeof settingsSchema>;
 
+/** The base URL of the helper-model provider the settings choose. */
+export function providerEndpoint(settings: Settings): string {
+  return settings.provider === 'ollama' ? settings.ollamaUrl : settings.openAiBaseUrl;
+}
+
 /** What a settings or project file failed on, naming the file. */
 export class StudioFileError extends Error {
   constructor(

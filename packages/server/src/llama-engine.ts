@@ -81,10 +81,15 @@ export class LlamaEngine implements Engine {
     const context = await this.model.createContext({
       contextSize: this.config.contextSize,
       sequences: 1,
-      threads: this.config.threads ?? defaultThreads(),
+      threads: this.threads,
       ...(adapter ? { lora: { adapters: [{ filePath: adapter.path, scale: adapter.scale }] } } : {}),
     });
     return { context, sequence: context.getSequence(), mutex: new Mutex() };
+  }
+
+  /** llama.cpp threads: the config's, or every core but one. */
+  private get threads(): number {
+    return this.config.threads ?? defaultThreads();
   }
 
   adapters(): string[] {
@@ -270,7 +275,7 @@ export class LlamaEngine implements Engine {
   async embed(texts: readonly string[]): Promise<number[][]> {
     this.embedding ??= this.model.createEmbeddingContext({
       contextSize: this.config.contextSize,
-      threads: this.config.threads ?? defaultThreads(),
+      threads: this.threads,
     });
     const context = await this.embedding;
     const out: number[][] = [];

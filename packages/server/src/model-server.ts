@@ -353,17 +353,21 @@ export class ModelServer implements RouteHost {
     let pending: string[] = [];
     let text = '';
     let render: ((text: string) => string) | undefined;
+    let scheduled = false;
     const settleText = () => {
       if (render && text) pending.push(render(text));
       text = '';
       render = undefined;
     };
     const flush = () => {
+      scheduled = false;
       settleText();
       if (pending.length && !reply.raw.destroyed) reply.raw.write(pending.join(''));
       pending = [];
     };
     const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
       if (interval > 0) setTimeout(flush, interval);
       else setImmediate(flush);
     };
@@ -378,19 +382,17 @@ export class ModelServer implements RouteHost {
     };
     const write = (event: string) => {
       open();
-      const idle = pending.length === 0 && !render;
       settleText(); // text queued before this event goes out before it
       pending.push(event);
-      if (idle) schedule();
+      schedule();
     };
     const delta = (piece: string, renderPiece: (text: string) => string) => {
       if (interval === 0) return write(renderPiece(piece)); // no interval: every piece is its own event
       open();
-      const idle = pending.length === 0 && !render;
       if (render && render !== renderPiece) settleText();
       render = renderPiece;
       text += piece;
-      if (idle) schedule();
+      schedule();
     };
     reply.hijack();
     try {

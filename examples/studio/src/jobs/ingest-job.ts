@@ -1,7 +1,8 @@
 // A child process: chunks and stores a project's uploads in its RAG database (`@lm-stack/rag`), reporting
 // each file to the studio over IPC. Killed mid-way, the database keeps only whole documents.
-import { HashingEmbedder, RagStore } from '@lm-stack/rag';
+import { RagStore } from '@lm-stack/rag';
 import { BpeTokenizer } from '@lm-stack/tokenizer';
+import { studioEmbedder } from '../project.js';
 import type { JobMessage } from './job-message.js';
 
 const [uploads, database, chunkSize, overlap] = process.argv.slice(2);
@@ -9,7 +10,7 @@ const send = (message: JobMessage) => process.send?.(message);
 
 try {
   const tokenizer = await BpeTokenizer.fromTiktoken('cl100k_base');
-  const store = RagStore.open(database!, { embedder: new HashingEmbedder(256) });
+  const store = RagStore.open(database!, { embedder: studioEmbedder() });
   try {
     const outcomes = await store.ingest([uploads!], {
       tokenizer,
