@@ -1,5 +1,6 @@
 import { cutStrength, isSpace, PARAGRAPH, SECTION, WORD } from './boundaries.js';
 import { ChunkOptionsError } from './errors.js';
+import { newlineOffsets, strongestCut } from './strongest-cut.js';
 
 /**
  * What chunking needs of a tokenizer: any `@lm-stack/tokenizer` BpeTokenizer (cl100k, o200k, trained).
@@ -7,8 +8,15 @@ import { ChunkOptionsError } from './errors.js';
  */
 export interface TokenCounter {
   encodeOrdinary(text: string): number[];
-  /** The pre-tokenizer's pieces and their token counts (BpeTokenizer.preTokenCounts). */
-  preTokenCounts(text: string): { ends: Int32Array; tokens: Int32Array };
+  /**
+   * Hands `use` the pre-tokenizer's pieces with running token counts (BpeTokenizer.withPreTokens): piece i
+   * is `text.slice(starts[i], starts[i + 1])`, pieces i to j hold `prefix[j] - prefix[i]` tokens, and none
+   * more than `largest`. The arrays need only be valid until `use` returns.
+   */
+  withPreTokens<R>(
+    text: string,
+    use: (pieces: { starts: Int32Array; prefix: Int32Array; largest: number }) => R,
+  ): R;
 }
 
 /** Options of {@link chunkText}. */
@@ -70,28 +78,46 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
   const count = (from: number, to: number) => tokenizer.encodeOrdinary(text.slice(from, to)).length;
   // Pieces are the tokenizer's pre-tokens: BPE never merges across them, so a chunk cut at piece ends has
   // exactly the tokens its pieces add up to — one encoding pass for the whole text.
-  const { starts, tokens } = pieces(text, tokenizer, chunkSize, count);
-  const n = tokens.length;
+  return tokenizer.withPreTokens(text, (preTokens) => {
+    const { starts, prefix } = splitLongPieces(text, preTokens, chunkSize, count);
+    return chunkPieces(text, starts, prefix, { chunkSize, overlap, markdown }, count);
+  });
+}
+
+/** {@link chunkText} over the text's pieces: `starts` and running token counts `prefix` (no piece above chunkSize). */
+function chunkPieces(
+  text: string,
+  starts: Int32Array,
+  prefix: Int32Array,
+  { chunkSize, overlap, markdown }: { chunkSize: number; overlap: number; markdown: boolean },
+  count: (from: number, to: number) => number,
+): TextChunk[] {
+  const n = starts.length - 1;
   // Cut strengths are read only near chunk ends, so they are computed where asked, not for every piece.
   const strength = (piece: number) => cutStrength(text, starts[piece]!, markdown);
   const strongest = markdown ? SECTION : PARAGRAPH;
   const headings = markdown ? headingIndex(text) : undefined;
+  const newlines = newlineOffsets(text);
 
-  // prefix[i]: tokens of pieces [0, i).
-  const prefix = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + tokens[i]!;
   // Exact tokens of pieces [from, to) encoded on their own. Pre-tokens match the same from a piece start
   // on; only at the end can they differ, where the text's whitespace was split by a look-ahead past the cut
   // (cl100k's \s+(?!\S)): " \u0085" is two pre-tokens before "!" but one at the end of a slice. So a trailing
   // whitespace run is re-encoded from the piece boundary before it.
+  // The overlap search asks about one `to` many times, so the last re-encoded tail is kept.
+  let tailTo = -1;
+  let tailBoundary = -1;
+  let tailTokens = 0;
   const exactTokens = (from: number, to: number) => {
+    if (to === tailTo && tailBoundary > from) return prefix[tailBoundary]! - prefix[from]! + tailTokens;
     const cut = starts[to]!;
     let run = cut;
     while (run > starts[from]! && isSpace(text.charCodeAt(run - 1))) run--;
     if (run === cut) return prefix[to]! - prefix[from]!;
     let boundary = to;
     while (boundary > from && starts[boundary]! > run) boundary--;
-    return prefix[boundary]! - prefix[from]! + count(starts[boundary]!, cut);
+    const tail = count(starts[boundary]!, cut);
+    if (boundary > from) [tailTo, tailBoundary, tailTokens] = [to, boundary, tail];
+    return prefix[boundary]! - prefix[from]! + tail;
   };
 
   const chunks: TextChunk[] = [];
@@ -101,16 +127,8 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
     // … then the strongest boundary that keeps the chunk at least half full (ties: the later one).
     let end = last;
     if (last < n) {
-      let best = -2;
-      const fill = prefix[first]! + MIN_FILL * chunkSize;
-      for (let k = last; k > first && (k === last || prefix[k]! >= fill); k--) {
-        const here = strength(k);
-        if (here > best) {
-          best = here;
-          end = k;
-          if (best === strongest) break;
-        }
-      }
+      const fullEnough = firstAtLeast(prefix, first + 1, last, prefix[first]! + MIN_FILL * chunkSize);
+      end = strongestCut(text, starts, newlines, fullEnough, last, markdown, strongest);
     }
     let size = exactTokens(first, end);
     while (size > chunkSize && end > first + 1) size = exactTokens(first, --end);
@@ -133,8 +151,20 @@ export function chunkText(text: string, options: ChunkOptions): TextChunk[] {
   return chunks;
 }
 
+/** The smallest index in `[from, to]` whose `prefix` is at least `limit`, or `to` when none is. */
+function firstAtLeast(prefix: Int32Array, from: number, to: number, limit: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (prefix[middle]! >= limit) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
 /** The largest index in `[from, to]` whose `prefix` is at most `limit` (`prefix` increases; `prefix[from]` fits). */
-function lastWithin(prefix: Float64Array, from: number, to: number, limit: number): number {
+function lastWithin(prefix: Int32Array, from: number, to: number, limit: number): number {
   let low = from;
   let high = to;
   while (low < high) {
@@ -146,33 +176,27 @@ function lastWithin(prefix: Float64Array, from: number, to: number, limit: numbe
 }
 
 /**
- * The pre-token pieces of `text` with their token counts; a piece of more than `chunkSize` tokens (a long
- * run of symbols) is cut at the longest prefixes that fit, counted exactly.
+ * The pre-token pieces of `text` as they are, or — where one holds more than `chunkSize` tokens (a long run
+ * of symbols) — with such pieces cut at the longest prefixes that fit, counted exactly.
  */
-function pieces(
+function splitLongPieces(
   text: string,
-  tokenizer: TokenCounter,
+  { starts, prefix, largest }: { starts: Int32Array; prefix: Int32Array; largest: number },
   chunkSize: number,
   count: (from: number, to: number) => number,
-): { starts: Int32Array; tokens: Int32Array } {
-  const { ends, tokens } = tokenizer.preTokenCounts(text);
-  if ((ends[ends.length - 1] ?? 0) !== text.length)
+): { starts: Int32Array; prefix: Int32Array } {
+  const n = starts.length - 1;
+  if (starts[0] !== 0 || starts[n] !== text.length || prefix.length !== n + 1)
     throw new ChunkOptionsError(
-      `the tokenizer's pre-tokenizer covers ${ends[ends.length - 1] ?? 0} of ${text.length} characters`,
+      `the tokenizer's pre-tokenizer covers ${starts[0]} to ${starts[n]} of ${text.length} characters`,
     );
-  let long = false;
-  for (let i = 0; i < tokens.length && !long; i++) long = tokens[i]! > chunkSize;
-  if (!long) {
-    const starts = new Int32Array(ends.length + 1);
-    starts.set(ends, 1);
-    return { starts, tokens };
-  }
+  if (largest <= chunkSize) return { starts, prefix };
   const startList: number[] = [];
-  const tokenList: number[] = [];
-  for (let i = 0; i < ends.length; i++) {
-    let from = i === 0 ? 0 : ends[i - 1]!;
-    const to = ends[i]!;
-    let remaining = tokens[i]!;
+  const prefixList: number[] = [0];
+  for (let i = 0; i < n; i++) {
+    let from = starts[i]!;
+    const to = starts[i + 1]!;
+    let remaining = prefix[i + 1]! - prefix[i]!;
     while (remaining > chunkSize) {
       // Binary search for the longest prefix of at most chunkSize tokens, not splitting a surrogate pair.
       let low = from + 1;
@@ -184,15 +208,15 @@ function pieces(
       }
       if (low > from + 1 && (text.charCodeAt(low) & 0xfc00) === 0xdc00) low--;
       startList.push(from);
-      tokenList.push(count(from, low));
+      prefixList.push(prefixList.at(-1)! + count(from, low));
       from = low;
       remaining = count(from, to);
     }
     startList.push(from);
-    tokenList.push(remaining);
+    prefixList.push(prefixList.at(-1)! + remaining);
   }
   startList.push(text.length);
-  return { starts: Int32Array.from(startList), tokens: Int32Array.from(tokenList) };
+  return { starts: Int32Array.from(startList), prefix: Int32Array.from(prefixList) };
 }
 
 /** For Markdown: the heading path in force at each offset (`#` … `######` lines, outside code fences). */

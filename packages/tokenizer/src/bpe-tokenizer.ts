@@ -1,12 +1,15 @@
 import { type BpeDefinition, validateDefinition } from './bpe-definition.js';
 import { applyMerges } from './bpe-merge.js';
-import { scanCl100k } from './cl100k-scanner.js';
+import { scanCl100kUnits } from './cl100k-scanner.js';
 import { DisallowedSpecialTokenError, TokenizerFormatError, UnknownTokenIdError } from './errors.js';
 import { LruCache } from './lru-cache.js';
 import { PairTable } from './pair-table.js';
 import { PATTERN_SOURCES, type Pattern, patternSource, toJsRegExp } from './patterns.js';
-import { hashUnits, PieceCountTable } from './piece-count-table.js';
+import { PieceCountTable } from './piece-count-table.js';
+import { prefixCounts } from './pre-token-prefix.js';
 import { decodeUtf8Strict, encodeUtf8Into, latin1Key } from './utf8.js';
+import { unitsOf } from './utf16-units.js';
+import { type PreTokenPieces, WasmPreTokenCounter } from './wasm-pre-tokens.js';
 
 /** Which special tokens `encode` may emit, or must refuse: `'all'` or a list of their texts. */
 export type SpecialTokenSet = 'all' | Iterable<string>;
@@ -52,8 +55,13 @@ export class BpeTokenizerCore {
   /** Token bytes (latin1 key) → id, for `ignoreMerges` chunks that are not valid UTF-16 text. */
   private readonly byBytes: Map<string, number> | undefined;
   private readonly cache: LruCache<string, Int32Array>;
-  /** Whether the pattern is cl100k's, which {@link scanCl100k} splits without a RegExp. */
+  /** Whether the pattern is cl100k's, which a hand-written scanner splits without a RegExp. */
   private readonly scansCl100k: boolean;
+  /** Token counts of the pieces {@link withPreTokens} has seen: in WebAssembly, made on first use (null: unavailable) … */
+  private wasmCounts: WasmPreTokenCounter | null | undefined;
+  /** Whether a `use` callback holds views of the WebAssembly memory. */
+  private wasmInUse = false;
+  /** … else in TypeScript. */
   private readonly pieceCounts = new PieceCountTable();
   private readonly specialPrefix: string;
   private readonly specialRegex: RegExp | undefined;
@@ -202,27 +210,87 @@ export class BpeTokenizerCore {
    * ```
    */
   preTokenCounts(text: string): { ends: Int32Array; tokens: Int32Array } {
-    const ends = this.scansCl100k ? scanCl100k(text) : matchEnds(text.match(this.splitter) ?? []);
-    const tokens = new Int32Array(ends.length);
-    const table = this.pieceCounts;
-    let from = 0;
-    for (let i = 0; i < ends.length; i++) {
-      const to = ends[i]!;
-      const length = to - from;
-      let count: number;
-      if (length > MAX_CACHED_CHUNK) count = this.pieceTokens(text.slice(from, to));
-      else {
-        const hash = hashUnits(text, from, to);
-        count = table.get(text, from, to, hash);
-        if (count < 0) {
-          count = this.pieceTokens(text.slice(from, to));
-          table.set(text, from, to, hash, count);
-        }
-      }
-      tokens[i] = count;
-      from = to;
+    return this.withPreTokens(text, ({ starts, prefix }) => {
+      const pieces = starts.length - 1;
+      const tokens = new Int32Array(pieces);
+      for (let i = 0; i < pieces; i++) tokens[i] = prefix[i + 1]! - prefix[i]!;
+      return { ends: starts.slice(1), tokens };
+    });
+  }
+
+  /**
+   * {@link preTokenCounts} as running sums, the form a splitter searches: piece i is
+   * `text.slice(starts[i], starts[i + 1])`, and pieces i to j (exclusive) hold `prefix[j] - prefix[i]` tokens.
+   * `starts[0]` is 0 and the last start is `text.length`.
+   *
+   * @example
+   * ```ts
+   * tokenizer.preTokenPrefix('hello world!'); // { starts: [0, 5, 11, 12], prefix: [0, 1, 2, 3] } with cl100k_base
+   * ```
+   */
+  preTokenPrefix(text: string): { starts: Int32Array; prefix: Int32Array } {
+    return this.withPreTokens(text, ({ starts, prefix }) => ({
+      starts: starts.slice(),
+      prefix: prefix.slice(),
+    }));
+  }
+
+  /**
+   * {@link preTokenPrefix} without copying, plus the largest piece count: hands the pieces to `use` and returns
+   * what it returns. The arrays may be views of the tokenizer's WebAssembly memory, **valid only until `use`
+   * returns** (copy what you keep). Counting is cl100k's hand-written scanner and a table of piece counts in
+   * WebAssembly (SIMD) where the runtime has it, else the same in TypeScript; misses go to the BPE.
+   *
+   * @example
+   * ```ts
+   * // the tokens of the longest piece-aligned prefix of at most 100 tokens, without copying the arrays
+   * tokenizer.withPreTokens(text, ({ starts, prefix }) => {
+   *   let end = 0;
+   *   while (end + 1 < starts.length && prefix[end + 1]! <= 100) end++;
+   *   return text.slice(0, starts[end]);
+   * });
+   * ```
+   */
+  withPreTokens<R>(text: string, use: (pieces: PreTokenPieces) => R): R {
+    const countPiece = (from: number, to: number) => this.pieceTokens(text.slice(from, to));
+    if (this.wasmCounts === undefined) this.wasmCounts = WasmPreTokenCounter.create() ?? null;
+    // A call from inside `use` would overwrite the views `use` holds: it takes the TypeScript path.
+    const wasm = this.wasmInUse ? null : this.wasmCounts;
+    if (!wasm) return use(this.typescriptPreTokens(text, countPiece));
+    this.wasmInUse = true;
+    try {
+      if (this.scansCl100k) return wasm.scanCl100k(text, countPiece, MAX_CACHED_CHUNK, use);
+      return wasm.countPieces(text, this.regexStarts(text), countPiece, MAX_CACHED_CHUNK, use);
+    } finally {
+      this.wasmInUse = false;
     }
-    return { ends, tokens };
+  }
+
+  /** {@link withPreTokens}'s pieces counted in TypeScript, where WebAssembly is unavailable or in use. */
+  private typescriptPreTokens(
+    text: string,
+    countPiece: (from: number, to: number) => number,
+  ): PreTokenPieces {
+    const units = unitsOf(text);
+    let starts: Int32Array;
+    if (this.scansCl100k) {
+      const all = new Int32Array(text.length + 1);
+      starts = all.slice(0, scanCl100kUnits(units, text.length, all, 1));
+    } else starts = this.regexStarts(text);
+    const pieces = starts.length - 1;
+    const prefix = prefixCounts(units, starts, pieces, this.pieceCounts, MAX_CACHED_CHUNK, countPiece);
+    let largest = 0;
+    for (let i = 0; i < pieces; i++) largest = Math.max(largest, prefix[i + 1]! - prefix[i]!);
+    return { starts, prefix, largest };
+  }
+
+  /** The starts of the pieces the pattern's RegExp matches, then `text.length`. */
+  private regexStarts(text: string): Int32Array {
+    const matched = text.match(this.splitter) ?? [];
+    const starts = new Int32Array(matched.length + 1);
+    let end = 0;
+    for (let i = 0; i < matched.length; i++) starts[i + 1] = end += matched[i]!.length;
+    return starts;
   }
 
   /** Tokens of one pre-token piece (a miss of the piece-count table). */
@@ -434,17 +502,6 @@ export class BpeTokenizerCore {
     const merged = applyMerges(ids, length, this.pairs);
     return ids.slice(0, merged);
   }
-}
-
-/** Piece end offsets from a pattern's matches, which cover the text in order. */
-function matchEnds(pieces: string[]): Int32Array {
-  const ends = new Int32Array(pieces.length);
-  let end = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    end += pieces[i]!.length;
-    ends[i] = end;
-  }
-  return ends;
 }
 
 function escapeRegExp(text: string): string {

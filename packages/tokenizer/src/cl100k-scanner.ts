@@ -1,3 +1,5 @@
+import { unitsOf } from './utf16-units.js';
+
 /**
  * A hand-written scanner for the cl100k pre-tokenizer pattern (tiktoken's `cl100k_base`, llama.cpp's
  * `llama-bpe`): the same pieces as the translated `RegExp`, found from character classes without building a
@@ -29,8 +31,17 @@ function classify(character: string): number {
 }
 
 let bmpClasses: Uint8Array | undefined;
-/** Class of every BMP code unit (surrogates: 0), built on first use (~65k regex tests, a few ms). */
-function classes(): Uint8Array {
+/**
+ * Class of every BMP code unit (surrogates: 0) — bits LETTER 1, NUMBER 2, SPACE 4, NEWLINE 8 — built on
+ * first use from the engine's own Unicode tables (~65k regex tests, a few ms).
+ *
+ * @example
+ * ```ts
+ * cl100kClasses()['a'.charCodeAt(0)]; // 1 (LETTER)
+ * cl100kClasses()[10]; // 12 (SPACE | NEWLINE)
+ * ```
+ */
+export function cl100kClasses(): Uint8Array {
   if (bmpClasses) return bmpClasses;
   const table = new Uint8Array(0x10000);
   for (let code = 0; code < 0x10000; code++)
@@ -40,7 +51,15 @@ function classes(): Uint8Array {
 }
 
 const astralClasses = new Map<number, number>();
-function astralClass(codePoint: number): number {
+/**
+ * The class of a code point above U+FFFF (bits as in {@link cl100kClasses}), cached.
+ *
+ * @example
+ * ```ts
+ * astralClass(0x1d400); // 1: MATHEMATICAL BOLD CAPITAL A is a letter
+ * ```
+ */
+export function astralClass(codePoint: number): number {
   let found = astralClasses.get(codePoint);
   if (found === undefined) {
     found = classify(String.fromCodePoint(codePoint));
@@ -49,9 +68,9 @@ function astralClass(codePoint: number): number {
   return found;
 }
 
-/** Whether `text[at]` starts a valid surrogate pair. */
-const isPair = (text: string, at: number): boolean =>
-  (text.charCodeAt(at) & 0xfc00) === 0xd800 && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00;
+/** Whether `units[at]` starts a valid surrogate pair (the units after the text are zeros: no pair). */
+const isPair = (units: Uint16Array, at: number): boolean =>
+  (units[at]! & 0xfc00) === 0xd800 && (units[at + 1]! & 0xfc00) === 0xdc00;
 
 /**
  * The pieces of `text` under the cl100k pattern, as their end offsets (UTF-16): `ends[i]` is just past piece
@@ -63,70 +82,87 @@ const isPair = (text: string, at: number): boolean =>
  * ```
  */
 export function scanCl100k(text: string): Int32Array {
-  const table = classes();
-  const length = text.length;
-  if (scratch.length < length) scratch = new Int32Array(Math.max(length, scratch.length * 2));
-  const ends = scratch;
-  let count = 0;
-  let at = 0;
-  while (at < length) {
-    const code = text.charCodeAt(at);
-    let end = contraction(text, at, code);
-    if (end === 0) {
-      const here = classAt(text, at, table);
-      const kind = here & CLASS;
-      const next = at + (here >> WIDTH_SHIFT);
-      if (kind & LETTER) end = runOf(text, next, LETTER, table);
-      else if ((kind & (NUMBER | NEWLINE)) === 0 && next < length && classAt(text, next, table) & LETTER)
-        end = runOf(text, next, LETTER, table);
-      else if (kind & NUMBER) {
-        end = next;
-        for (let digits = 1; digits < 3 && end < length; digits++) {
-          const following = classAt(text, end, table);
-          if ((following & NUMBER) === 0) break;
-          end += following >> WIDTH_SHIFT;
-        }
-      } else if (
-        code === 32 &&
-        next < length &&
-        (classAt(text, next, table) & (LETTER | NUMBER | SPACE)) === 0
-      )
-        end = symbolsThenNewlines(text, next, table);
-      else if ((kind & SPACE) === 0) end = symbolsThenNewlines(text, at, table);
-      else end = whitespace(text, at, runOf(text, at, SPACE, table), length);
-    }
-    ends[count++] = end;
-    at = end;
-  }
+  const ends = new Int32Array(text.length + 1);
+  const count = scanCl100kUnits(unitsOf(text), text.length, ends, 0);
   return ends.slice(0, count);
 }
 
-/** Piece ends as they are found (a text has at most one piece per UTF-16 unit); reused across calls. */
-let scratch = new Int32Array(4096);
+/**
+ * {@link scanCl100k} over `units[0, length)` (from {@link unitsOf}: zeros follow the text), writing the piece
+ * ends to `ends` from index `first` on; returns the index after the last end written. `ends` needs room for
+ * `length` ends (at most one piece per unit).
+ *
+ * @example
+ * ```ts
+ * const starts = new Int32Array(text.length + 1); // starts[0] = 0, then the piece ends
+ * const pieces = scanCl100kUnits(unitsOf(text), text.length, starts, 1) - 1;
+ * ```
+ */
+export function scanCl100kUnits(units: Uint16Array, length: number, ends: Int32Array, first: number): number {
+  const table = cl100kClasses();
+  let count = first;
+  let at = 0;
+  while (at < length) {
+    const code = units[at]!;
+    // " word" and "word", the common pieces (alternative 2), before the general path: surrogates classify as 0.
+    if ((table[code]! & LETTER) !== 0 || (code === 32 && (table[units[at + 1]!]! & LETTER) !== 0)) {
+      at++;
+      while (at < length && (table[units[at]!]! & LETTER) !== 0) at++;
+      if (at < length && (units[at]! & 0xf800) === 0xd800) at = runOf(units, length, at, LETTER, table);
+    } else at = pieceEnd(units, length, at, code, table);
+    ends[count++] = at;
+  }
+  return count;
+}
+
+/** The end of the piece that starts at `at` (below `length`), whose unit is `code`: the pattern's alternatives in order. */
+function pieceEnd(units: Uint16Array, length: number, at: number, code: number, table: Uint8Array): number {
+  const end = contraction(units, at, code);
+  if (end !== 0) return end;
+  const here = classAt(units, at, table);
+  const kind = here & CLASS;
+  const next = at + (here >> WIDTH_SHIFT);
+  if (kind & LETTER) return runOf(units, length, next, LETTER, table);
+  if ((kind & (NUMBER | NEWLINE)) === 0 && next < length && classAt(units, next, table) & LETTER)
+    return runOf(units, length, next, LETTER, table);
+  if (kind & NUMBER) {
+    let digitsEnd = next;
+    for (let digits = 1; digits < 3 && digitsEnd < length; digits++) {
+      const following = classAt(units, digitsEnd, table);
+      if ((following & NUMBER) === 0) break;
+      digitsEnd += following >> WIDTH_SHIFT;
+    }
+    return digitsEnd;
+  }
+  if (code === 32 && next < length && (classAt(units, next, table) & (LETTER | NUMBER | SPACE)) === 0)
+    return symbolsThenNewlines(units, length, next, table);
+  if ((kind & SPACE) === 0) return symbolsThenNewlines(units, length, at, table);
+  return whitespace(units, at, runOf(units, length, at, SPACE, table), length);
+}
 
 /** The class bits of a classAt result; above them, its width in UTF-16 units (1 or 2). */
 const CLASS = 15;
 const WIDTH_SHIFT = 4;
 
 /** Class of the code point at `at`, with its width: `class | width << WIDTH_SHIFT`. */
-function classAt(text: string, at: number, table: Uint8Array): number {
-  const code = text.charCodeAt(at);
+function classAt(units: Uint16Array, at: number, table: Uint8Array): number {
+  const code = units[at]!;
   if ((code & 0xf800) !== 0xd800) return table[code]! | (1 << WIDTH_SHIFT);
-  if (isPair(text, at)) return astralClass(text.codePointAt(at)!) | (2 << WIDTH_SHIFT);
+  if (isPair(units, at))
+    return astralClass(((code - 0xd800) << 10) + (units[at + 1]! - 0xdc00) + 0x10000) | (2 << WIDTH_SHIFT);
   return 1 << WIDTH_SHIFT;
 }
 
 /** End of the run of code points from `from` whose class has a bit of `wanted`. */
-function runOf(text: string, from: number, wanted: number, table: Uint8Array): number {
-  const length = text.length;
+function runOf(units: Uint16Array, length: number, from: number, wanted: number, table: Uint8Array): number {
   let at = from;
   while (at < length) {
-    const code = text.charCodeAt(at);
+    const code = units[at]!;
     if ((code & 0xf800) !== 0xd800) {
       if ((table[code]! & wanted) === 0) break;
       at++;
     } else {
-      const here = classAt(text, at, table);
+      const here = classAt(units, at, table);
       if ((here & wanted) === 0) break;
       at += here >> WIDTH_SHIFT;
     }
@@ -135,25 +171,24 @@ function runOf(text: string, from: number, wanted: number, table: Uint8Array): n
 }
 
 /** Code points that are neither letter, number nor space (`[^\s\p{L}\p{N}]+`), then any \r and \n. */
-function symbolsThenNewlines(text: string, from: number, table: Uint8Array): number {
-  const length = text.length;
+function symbolsThenNewlines(units: Uint16Array, length: number, from: number, table: Uint8Array): number {
   let at = from;
   while (at < length) {
-    const here = classAt(text, at, table);
+    const here = classAt(units, at, table);
     if ((here & (LETTER | NUMBER | SPACE)) !== 0) break;
     at += here >> WIDTH_SHIFT;
   }
-  while (at < length && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) at++;
+  while (at < length && (units[at] === 10 || units[at] === 13)) at++;
   return at;
 }
 
 /** Alternative 1: the end of `'s 't 're 've 'm 'll 'd` (any case; ſ folds to s) at `at`, or 0. */
-function contraction(text: string, at: number, code: number): number {
+function contraction(units: Uint16Array, at: number, code: number): number {
   if (code !== 39) return 0;
-  const first = text.charCodeAt(at + 1) | 0x20; // ASCII lower case (NaN | 0x20 = 0x20: no match)
+  const first = units[at + 1]! | 0x20; // ASCII lower case (past the text: 0 | 0x20, no match)
   if (first === 0x73 || first === 0x74 || first === 0x6d || first === 0x64) return at + 2; // s t m d
-  if (text.charCodeAt(at + 1) === 0x17f) return at + 2; // ſ
-  const second = text.charCodeAt(at + 2) | 0x20;
+  if (units[at + 1] === 0x17f) return at + 2; // ſ
+  const second = units[at + 2]! | 0x20;
   if ((first === 0x72 || first === 0x76) && second === 0x65) return at + 3; // re ve
   if (first === 0x6c && second === 0x6c) return at + 3; // ll
   return 0;
@@ -164,9 +199,9 @@ function contraction(text: string, at: number, code: number): number {
  * (`\s*[\r\n]+`), else all of it at the end of the text, else all but its last character (`\s+(?!\S)`),
  * else — one character before a non-space — that character (`\s+`).
  */
-function whitespace(text: string, at: number, runEnd: number, length: number): number {
+function whitespace(units: Uint16Array, at: number, runEnd: number, length: number): number {
   for (let last = runEnd - 1; last >= at; last--) {
-    const code = text.charCodeAt(last);
+    const code = units[last];
     if (code === 10 || code === 13) return last + 1;
   }
   if (runEnd === length || runEnd - at < 2) return runEnd;

@@ -45,3 +45,4 @@ export { StreamingDecoder } from './streaming-decoder.js';
 export type { TiktokenData, TiktokenEncodingName } from './tiktoken-ranks.js';
 export { BpeTokenizer } from './tokenizer.js';
 export type { TrainingProgress, TrainOptions } from './train.js';
+export type { PreTokenPieces } from './wasm-pre-tokens.js';

@@ -1,6 +1,7 @@
 /**
- * Token counts of pre-token pieces, keyed by the piece's characters read in place from the text being
- * counted: a lookup hashes and compares UTF-16 units without building a string for the piece. Open addressing
+ * Token counts of pre-token pieces, keyed by the piece's UTF-16 units read in place from the text being
+ * counted (`unitsOf`): a lookup hashes and compares units without building a string for the piece. The
+ * TypeScript twin of the WebAssembly table in assembly/pre-tokens.ts, used where WebAssembly is unavailable. Open addressing
  * with linear probing: slots hold entry numbers; an entry is `[hash, length, key start, count]` and its units
  * sit in a key buffer. Bounded: when it holds `capacity` pieces it starts over.
  */
@@ -29,8 +30,8 @@ export class PieceCountTable {
     return this.size;
   }
 
-  /** The count stored for `text[from, to)`, whose {@link hashUnits} is `hash`, or -1. */
-  get(text: string, from: number, to: number, hash: number): number {
+  /** The count stored for `units[from, to)`, whose {@link hashUnits} is `hash`, or -1. */
+  get(units: Uint16Array, from: number, to: number, hash: number): number {
     const length = to - from;
     const slots = this.slots;
     const entries = this.entries;
@@ -42,13 +43,13 @@ export class PieceCountTable {
       if (entries[entry] !== hash || entries[entry + 1] !== length) continue;
       const start = entries[entry + 2]!;
       let k = 0;
-      while (k < length && keys[start + k] === text.charCodeAt(from + k)) k++;
+      while (k < length && keys[start + k] === units[from + k]) k++;
       if (k === length) return entries[entry + 3]!;
     }
   }
 
-  /** Stores `count` for `text[from, to)` (not already held), whose {@link hashUnits} is `hash`. */
-  set(text: string, from: number, to: number, hash: number, count: number): void {
+  /** Stores `count` for `units[from, to)` (not already held), whose {@link hashUnits} is `hash`. */
+  set(units: Uint16Array, from: number, to: number, hash: number, count: number): void {
     if (this.size === this.capacity) this.clear();
     const length = to - from;
     if (this.keyLength + length > this.keys.length) {
@@ -56,7 +57,7 @@ export class PieceCountTable {
       grown.set(this.keys.subarray(0, this.keyLength));
       this.keys = grown;
     }
-    for (let k = 0; k < length; k++) this.keys[this.keyLength + k] = text.charCodeAt(from + k);
+    this.keys.set(units.subarray(from, to), this.keyLength);
     const entry = this.size++;
     const at = entry * ENTRY;
     this.entries[at] = hash;
@@ -80,9 +81,9 @@ export class PieceCountTable {
 /** Int32 words per entry: hash, length, key start, count. */
 const ENTRY = 4;
 
-/** 32-bit FNV-1a over the UTF-16 units of `text[from, to)` (offset basis 2166136261, prime 16777619). */
-export function hashUnits(text: string, from: number, to: number): number {
+/** 32-bit FNV-1a over `units[from, to)` (offset basis 2166136261, prime 16777619). */
+export function hashUnits(units: Uint16Array, from: number, to: number): number {
   let hash = 0x811c9dc5 | 0;
-  for (let k = from; k < to; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
+  for (let k = from; k < to; k++) hash = Math.imul(hash ^ units[k]!, 0x01000193);
   return hash;
 }
