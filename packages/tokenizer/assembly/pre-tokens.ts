@@ -40,7 +40,8 @@ const SLOT_BYTES: u32 = 32;
 
 /**
  * Places the class table (filled by the caller), the short-piece table's `2^shortBits` 8-byte slots, the
- * other pieces' `2^slotBits` 32-byte slots (half of each may fill) and an arena of `arenaBytes` for their keys.
+ * other pieces' `2^slotBits` 32-byte slots (half of each may fill) and an arena of `arenaBytes` for their
+ * keys, in memory that is still zero.
  */
 export function setup(
   classes: usize,
@@ -62,7 +63,11 @@ export function setup(
   ARENA = arena;
   ARENA_BYTES = arenaBytes;
   maxEntries = 1 << (slotBits - 1);
-  clear();
+  // The memory is new, so the tables are empty (zero) already: not touching them keeps the pages uncommitted
+  // until pieces arrive.
+  shortEntries = 0;
+  entries = 0;
+  arenaUsed = 0;
 }
 
 /** Forgets every piece. */

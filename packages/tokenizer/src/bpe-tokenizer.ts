@@ -9,7 +9,7 @@ import { PieceCountTable } from './piece-count-table.js';
 import { prefixCounts } from './pre-token-prefix.js';
 import { decodeUtf8Strict, encodeUtf8Into, latin1Key } from './utf8.js';
 import { unitsOf } from './utf16-units.js';
-import { type PreTokenPieces, WasmPreTokenCounter } from './wasm-pre-tokens.js';
+import { cl100kSegments, type PreTokenPieces, WasmPreTokenCounter } from './wasm-pre-tokens.js';
 
 /** Which special tokens `encode` may emit, or must refuse: `'all'` or a list of their texts. */
 export type SpecialTokenSet = 'all' | Iterable<string>;
@@ -256,10 +256,11 @@ export class BpeTokenizerCore {
     if (this.wasmCounts === undefined) this.wasmCounts = WasmPreTokenCounter.create() ?? null;
     // A call from inside `use` would overwrite the views `use` holds: it takes the TypeScript path.
     const wasm = this.wasmInUse ? null : this.wasmCounts;
-    if (!wasm) return use(this.typescriptPreTokens(text, countPiece));
+    const segments = wasm && this.scansCl100k ? cl100kSegments(text) : undefined;
+    if (!wasm || (this.scansCl100k && !segments)) return use(this.typescriptPreTokens(text, countPiece));
     this.wasmInUse = true;
     try {
-      if (this.scansCl100k) return wasm.scanCl100k(text, countPiece, MAX_CACHED_CHUNK, use);
+      if (segments) return wasm.scanCl100k(text, segments, countPiece, MAX_CACHED_CHUNK, use);
       return wasm.countPieces(text, this.regexStarts(text), countPiece, MAX_CACHED_CHUNK, use);
     } finally {
       this.wasmInUse = false;

@@ -6,7 +6,7 @@ import { prefixCounts } from './pre-token-prefix.js';
 import { EDGE_CHARACTERS } from './test-edge-characters.js';
 import { BpeTokenizer } from './tokenizer.js';
 import { unitsOf } from './utf16-units.js';
-import { WasmPreTokenCounter } from './wasm-pre-tokens.js';
+import { cl100kSegments, WasmPreTokenCounter } from './wasm-pre-tokens.js';
 
 const tokenizers = new Map<string, BpeTokenizer>();
 beforeAll(async () => {
@@ -85,15 +85,33 @@ describe('withPreTokens (WebAssembly scanner and count tables)', () => {
     },
   );
 
-  it('counts a text of more than 2^20 units in segments that end after "\\n" and a letter, as one text', () => {
+  it('counts a text of more than 2^20 units in segments, as one text', () => {
     const cl100k = tokenizers.get('cl100k_base')!;
-    // 1.3 M units: lines of words, then a run of 300,000 units with no newline (one long segment).
+    // 1.3 M units: lines of words, then a run of 300,000 units with no place to split (one long segment).
     const line = (i: number) => `Line ${i}: the quick brown fox — jumps over ${i * 7} lazy dogs'.\n`;
     const text = Array.from({ length: 20_000 }, (_, i) => line(i)).join('') + 'x'.repeat(300_000);
     expect(text.length).toBeGreaterThan(2 ** 20);
     const whole = wasmPrefix(cl100k, text);
     expect(whole).toEqual({ ...typescriptPrefix(cl100k, text), largest: whole.largest });
     expect(whole.prefix.at(-1)).toBe(cl100k.encodeOrdinary(text).length);
+  });
+
+  it('splits segments only where every piece ends: after "\\n" and a letter, before a space between letters', () => {
+    const cl100k = tokenizers.get('cl100k_base')!;
+    // 2^20 units of symbols, digits and tabs (no place to split), then the first place to split.
+    const filler = '.,;1 2\t'.repeat(2 ** 20 / 7 + 1).slice(0, 2 ** 20);
+    for (const [tail, split] of [
+      ["it's\nWord", 2 ** 20 + 5], // after the "\n", before "W"
+      ['ab cd', 2 ** 20 + 2], // before the space between "b" and "c"
+      ['a\n cd end', 2 ** 20 + 5], // not after "\n" (a space follows), not before " c" ("\n" precedes): before " end"
+    ] as const) {
+      const text = `${filler}${tail}${' end'.repeat(10)}`;
+      expect(cl100kSegments(text)).toEqual([split, text.length]);
+      expect(wasmPrefix(cl100k, text).prefix).toEqual(typescriptPrefix(cl100k, text).prefix);
+    }
+    expect(cl100kSegments('short text')).toEqual([10]);
+    // No place to split in 17 × 2^20 units (over 2^24): the TypeScript path counts it.
+    expect(cl100kSegments(filler.repeat(17))).toBeUndefined();
   });
 
   it('keeps counting right when the tables fill and start over (small tables: 512 short, 128 long pieces)', () => {
@@ -114,7 +132,7 @@ describe('withPreTokens (WebAssembly scanner and count tables)', () => {
         misses++;
         return cl100k.encodeOrdinary(text.slice(from, to)).length;
       };
-      const prefix = counter.scanCl100k(text, count, 256, (pieces) => [...pieces.prefix]);
+      const prefix = counter.scanCl100k(text, [text.length], count, 256, (pieces) => [...pieces.prefix]);
       expect(prefix).toEqual(typescriptPrefix(cl100k, text).prefix);
       expect(misses).toBeGreaterThan(0); // a table that started over misses again
       expect(counter.pieces).toBeLessThanOrEqual(512 + 128);

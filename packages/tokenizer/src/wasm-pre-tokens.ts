@@ -67,6 +67,8 @@ export interface CountTableSizes {
 const DEFAULT_SIZES: CountTableSizes = { shortBits: 19, slotBits: 18, arenaBytes: 4 << 20 };
 /** A text longer than this (UTF-16 units) is counted in segments: memory stays ~18 bytes per unit of one segment. */
 const SEGMENT_UNITS = 1 << 20;
+/** A longer stretch with no place to split goes to the TypeScript path rather than into 576 MiB of memory. */
+const MAX_SEGMENT_UNITS = 1 << 24;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -93,14 +95,14 @@ interface Segment {
 /**
  * Pre-token counting in WebAssembly: the cl100k scanner and tables of token counts keyed by the pieces'
  * UTF-16 units, one instance per tokenizer (the counts are its vocabulary's). A piece the tables miss is
- * counted by the tokenizer's BPE (`countPiece`) and stored. Texts over 2^20 units go in segments that end
- * after a "\n" followed by a letter, where every pre-tokenizer pattern of this package ends a piece.
+ * counted by the tokenizer's BPE (`countPiece`) and stored. Texts over 2^20 units go in segments
+ * ({@link cl100kSegments}), so memory stays ~18 bytes per unit of one segment.
  *
  * @example
  * ```ts
  * const counter = WasmPreTokenCounter.create()!;
  * const countPiece = (from: number, to: number) => tokenizer.encodeOrdinary(text.slice(from, to)).length;
- * counter.scanCl100k('hello world!', countPiece, 256, ({ starts, prefix }) => [...prefix]); // [0, 1, 2, 3]
+ * counter.scanCl100k('hello world!', [12], countPiece, 256, ({ prefix }) => [...prefix]); // [0, 1, 2, 3]
  * ```
  */
 export class WasmPreTokenCounter {
@@ -144,19 +146,21 @@ export class WasmPreTokenCounter {
   }
 
   /**
-   * Splits `text` with the cl100k pattern, counts each piece's tokens, and hands the result to `use`. Its
-   * arrays may be views of the module's memory: valid only until `use` returns.
+   * Splits `text` with the cl100k pattern in the segments `segments` ({@link cl100kSegments}), counts each
+   * piece's tokens, and hands the result to `use`. Its arrays may be views of the module's memory: valid only
+   * until `use` returns.
    */
   scanCl100k<R>(
     text: string,
+    segments: readonly number[],
     countPiece: CountPiece,
     maxCached: number,
     use: (pieces: PreTokenPieces) => R,
   ): R {
-    if (text.length <= SEGMENT_UNITS) return use(this.scanSegment(text, 0, countPiece, maxCached));
+    if (segments.length === 1) return use(this.scanSegment(text, 0, countPiece, maxCached));
     const parts: { base: number; pieces: PreTokenPieces }[] = [];
-    for (let from = 0; from < text.length; ) {
-      const to = segmentEnd(text, from);
+    let from = 0;
+    for (const to of segments) {
       parts.push({
         base: from,
         pieces: copy(this.scanSegment(text.slice(from, to), from, countPiece, maxCached)),
@@ -262,20 +266,40 @@ export class WasmPreTokenCounter {
 }
 
 /**
- * Where the segment from `from` ends: just after the first "\n" followed by a BMP letter at least
- * 2^20 units on, or the text's end. Every pattern here ends a piece there: no alternative takes a "\n" and
- * then a letter ([^\r\n…]?\p{L}+ excludes it, [\r\n]+ and \s* stop at the letter).
+ * Where `text` splits into segments for the cl100k scanner: the end of each, the last `text.length`; or
+ * undefined when a segment would pass 2^24 units (32 MiB of units), which the caller counts in TypeScript.
+ * A segment ends at the first place 2^20 units or more from its start where every pattern of this package
+ * ends a piece and starts the next afresh:
+ * - after "\n" followed by a letter: no alternative takes a "\n" and then a letter ([^\r\n…]?\p{L}+ excludes
+ *   the "\n", [\r\n]+ and \s* stop at the letter);
+ * - before a space between two letters: a piece holding a letter (a letter run, a contraction) ends at the
+ *   space, and " " then letters is the next piece whatever came before.
+ *
+ * @example
+ * ```ts
+ * cl100kSegments('short text'); // [10]
+ * ```
  */
-function segmentEnd(text: string, from: number): number {
-  if (text.length - from <= SEGMENT_UNITS) return text.length;
+export function cl100kSegments(text: string): number[] | undefined {
+  const ends: number[] = [];
   const classes = cl100kClasses();
-  for (
-    let newline = text.indexOf('\n', from + SEGMENT_UNITS);
-    newline >= 0;
-    newline = text.indexOf('\n', newline + 1)
-  )
-    if (classes[text.charCodeAt(newline + 1)]! & 1) return newline + 1;
-  return text.length;
+  const letter = (at: number) => (classes[text.charCodeAt(at)]! & 1) !== 0; // NaN past the end: not a letter
+  for (let from = 0; text.length - from > SEGMENT_UNITS; ) {
+    let end = from + SEGMENT_UNITS;
+    while (
+      end < text.length &&
+      !(text.charCodeAt(end - 1) === 10 && letter(end)) &&
+      !(text.charCodeAt(end) === 32 && letter(end - 1) && letter(end + 1))
+    )
+      end++;
+    if (end - from > MAX_SEGMENT_UNITS) return undefined;
+    if (end === text.length) break;
+    ends.push(end);
+    from = end;
+  }
+  if (text.length - (ends.at(-1) ?? 0) > MAX_SEGMENT_UNITS) return undefined;
+  ends.push(text.length);
+  return ends;
 }
 
 /** The arrays copied out of the module's memory. */
