@@ -1,5 +1,6 @@
 import { cutStrength, isSpace, PARAGRAPH, SECTION, WORD } from './boundaries.js';
 import { ChunkOptionsError } from './errors.js';
+import { firstAtLeast, lastAtMost } from './sorted-search.js';
 import { newlineOffsets, strongestCut } from './strongest-cut.js';
 
 /**
@@ -123,7 +124,7 @@ function chunkPieces(
   const chunks: TextChunk[] = [];
   for (let first = 0; first < n; ) {
     // The furthest piece boundary the token budget reaches (every piece has a token: prefix increases) …
-    const last = lastWithin(prefix, first, n, prefix[first]! + chunkSize);
+    const last = lastAtMost(prefix, first, n, prefix[first]! + chunkSize);
     // … then the strongest boundary that keeps the chunk at least half full (ties: the later one).
     let end = last;
     if (last < n) {
@@ -149,30 +150,6 @@ function chunkPieces(
     first = next;
   }
   return chunks;
-}
-
-/** The smallest index in `[from, to]` whose `prefix` is at least `limit`, or `to` when none is. */
-function firstAtLeast(prefix: Int32Array, from: number, to: number, limit: number): number {
-  let low = from;
-  let high = to;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (prefix[middle]! >= limit) high = middle;
-    else low = middle + 1;
-  }
-  return low;
-}
-
-/** The largest index in `[from, to]` whose `prefix` is at most `limit` (`prefix` increases; `prefix[from]` fits). */
-function lastWithin(prefix: Int32Array, from: number, to: number, limit: number): number {
-  let low = from;
-  let high = to;
-  while (low < high) {
-    const middle = (low + high + 1) >> 1;
-    if (prefix[middle]! <= limit) low = middle;
-    else high = middle - 1;
-  }
-  return low;
 }
 
 /**

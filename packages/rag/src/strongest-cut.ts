@@ -1,4 +1,5 @@
 import { cutStrength, INSIDE_WORD, isSpace, LINE, SENTENCE } from './boundaries.js';
+import { lastAtMost } from './sorted-search.js';
 
 /**
  * The piece boundary in `[low, high]` with the strongest {@link cutStrength}, the later one on ties: where a
@@ -62,18 +63,6 @@ export function strongestCut(
     }
   }
   return end;
-}
-
-/** The largest k in `[low, high]` with `sorted[k] <= offset`, or `low - 1`. */
-function lastAtMost(sorted: Int32Array, low: number, high: number, offset: number): number {
-  let from = low - 1;
-  let to = high;
-  while (from < to) {
-    const middle = (from + to + 1) >> 1;
-    if (sorted[middle]! <= offset) from = middle;
-    else to = middle - 1;
-  }
-  return from;
 }
 
 /**
