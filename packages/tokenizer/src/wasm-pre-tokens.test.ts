@@ -96,6 +96,14 @@ describe('withPreTokens (WebAssembly scanner and count tables)', () => {
     expect(whole.prefix.at(-1)).toBe(cl100k.encodeOrdinary(text).length);
   });
 
+  it('counts a RegExp piece longer than a segment (o200k, 2^20 + 5 letters) by the BPE, outside the module', () => {
+    const o200k = tokenizers.get('o200k_base')!;
+    const text = `ab ${'x'.repeat(2 ** 20 + 5)} cd`;
+    const { starts, prefix } = wasmPrefix(o200k, text);
+    expect(starts).toEqual([0, 2, 2 ** 20 + 8, text.length]); // "ab" " xxx…" " cd"
+    expect(prefix.at(-1)).toBe(o200k.encodeOrdinary(text).length);
+  });
+
   it('splits segments only where every piece ends: after "\\n" and a letter, before a space between letters', () => {
     const cl100k = tokenizers.get('cl100k_base')!;
     // 2^20 units of symbols, digits and tabs (no place to split), then the first place to split.

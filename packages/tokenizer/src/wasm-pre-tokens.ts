@@ -52,18 +52,18 @@ export interface PreTokenPieces {
 }
 
 const PAGE = 65536;
-/**
- * Slots of the two count tables (memory is touched only as pieces arrive), each starting over when half
- * full: 2^19 of 8 bytes (4 MiB) for pieces of up to seven ASCII characters, 2^18 of 32 bytes (8 MiB) for
- * the others. The shared corpus's 39 MB hold ~190k distinct pieces, most of them short.
- */
 /** The tables' sizes: slots as powers of two, and key bytes of the longer pieces. */
 export interface CountTableSizes {
   readonly shortBits: number;
   readonly slotBits: number;
   readonly arenaBytes: number;
 }
-/** Key bytes of the longer pieces: 2 Mi UTF-16 units. */
+/**
+ * Slots of the two count tables (memory is touched only as pieces arrive), each starting over when half
+ * full: 2^19 of 8 bytes (4 MiB) for pieces of up to seven ASCII characters, 2^18 of 32 bytes (8 MiB) for
+ * the others, whose keys take up to 4 MiB (2 Mi UTF-16 units). The shared corpus's 39 MB hold ~190k distinct
+ * pieces, most of them short.
+ */
 const DEFAULT_SIZES: CountTableSizes = { shortBits: 19, slotBits: 18, arenaBytes: 4 << 20 };
 /** A text longer than this (UTF-16 units) is counted in segments: memory stays ~18 bytes per unit of one segment. */
 const SEGMENT_UNITS = 1 << 20;
@@ -188,6 +188,17 @@ export class WasmPreTokenCounter {
       let last = Math.min(first + 1, pieces);
       const base = starts[first]!;
       while (last < pieces && starts[last + 1]! - base <= SEGMENT_UNITS) last++;
+      if (starts[last]! - base > SEGMENT_UNITS) {
+        // One piece longer than a segment: past any cached length, so the BPE counts it, from the text.
+        const tokens = countPiece(base, starts[last]!);
+        const prefix = Int32Array.of(0, tokens);
+        parts.push({
+          base,
+          pieces: { starts: Int32Array.of(0, starts[last]! - base), prefix, largest: tokens },
+        });
+        first = last;
+        continue;
+      }
       const segment = this.load(text.slice(base, starts[last]!));
       const relative = new Int32Array(this.wasm.memory.buffer, segment.starts, last - first + 1);
       for (let i = first; i <= last; i++) relative[i - first] = starts[i]! - base;
