@@ -7,9 +7,10 @@ import { lastAtMost } from './sorted-search.js';
  * of piece boundary k; `newlines` the offsets of the text's "\n" ({@link newlineOffsets}).
  *
  * Equal to trying every k from `high` down, but it visits line breaks, not every piece: a line or paragraph
- * break is a whitespace run with a "\n", and a binary search finds the latest boundary touching each run. Only when the range holds no newline does it walk the pieces, and then it stops at
- * the first sentence end from the top (nothing stronger is left). `strongest` ends the search early
- * (PARAGRAPH, or SECTION for Markdown).
+ * break is a whitespace run with a "\n", and a binary search finds the latest boundary touching each run.
+ * Only when the range holds no newline does it walk the pieces, and then it stops at the first sentence end
+ * from the top (nothing stronger is left). `strongest` ends the search early (PARAGRAPH, or SECTION for
+ * Markdown).
  *
  * @example
  * ```ts

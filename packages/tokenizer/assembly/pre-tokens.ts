@@ -217,14 +217,20 @@ export function size(): u32 {
 }
 
 /**
- * Splits `units[0, length)` (followed by at least eight zero units) into cl100k pieces and counts their
- * tokens from the table, as {@link count} does: writes `starts[0] = 0` and each piece's end after it, and
- * the running sums to `prefix`. Returns the number of pieces.
+ * Counts the tokens of the pieces of `units[0, length)` (followed by at least eight zero units) from the
+ * tables, writing the running sums to `prefix`: `prefix[0] = 0`, `prefix[i + 1] = prefix[i] + count of piece
+ * i`. With `givenPieces` -1 the pieces are the cl100k scanner's, written to `starts` (`starts[0] = 0`, then
+ * each piece's end); else they are the `givenPieces` already in `starts` (from 0, relative to the units). A
+ * piece the tables
+ * miss, or longer than `maxCached` units, counts 0 and its index goes to `misses` (`missed()` says how many;
+ * {@link addMisses} adds their counts once known); `largest()` is the largest count found. Returns the number
+ * of pieces.
  */
 export function scanCount(
   units: usize,
   length: u32,
   starts: usize,
+  givenPieces: i32,
   maxCached: u32,
   prefix: usize,
   misses: usize,
@@ -236,11 +242,13 @@ export function scanCount(
   let total: i32 = 0;
   let largest: i32 = 0;
   let at: u32 = 0;
-  while (at < length) {
+  const given = givenPieces >= 0;
+  while (given ? pieces < <u32>givenPieces : at < length) {
     const code = unit(units, at);
     let end: u32;
+    if (given) end = <u32>load<i32>(starts + (<usize>(pieces + 1) << 2));
     // " word" and "word", the common pieces (alternative 2), before the general path: surrogates classify as 0.
-    if ((classOf(code) & LETTER) != 0) end = letterRun(units, length, at + 1);
+    else if ((classOf(code) & LETTER) != 0) end = letterRun(units, length, at + 1);
     else if (code == 32 && (classOf(unit(units, at + 1)) & LETTER) != 0) end = letterRun(units, length, at + 2);
     else end = pieceEnd(units, length, at);
     const found = end - at <= maxCached ? find(units, at, end) : -1;
@@ -261,43 +269,13 @@ export function scanCount(
   return pieces;
 }
 
-/**
- * The running token counts of the pieces `[starts[i], starts[i + 1])`, i below `pieces`, from the table:
- * `prefix[0] = 0`, `prefix[i + 1] = prefix[i] + count of piece i`. A piece the table misses, or longer than
- * `maxCached` units, counts 0 and its index goes to `misses` (`missed()` says how many; {@link addMisses}
- * adds their counts once known); `largest()` is the largest count found. The units need eight zero units
- * after the last piece.
- */
-export function count(units: usize, starts: usize, pieces: u32, maxCached: u32, prefix: usize, misses: usize): void {
-  let missed: u32 = 0;
-  let total: i32 = 0;
-  let largest: i32 = 0;
-  store<i32>(prefix, 0);
-  let from = <u32>load<i32>(starts);
-  for (let i: u32 = 0; i < pieces; i++) {
-    const to = <u32>load<i32>(starts + (<usize>(i + 1) << 2));
-    const found = to - from <= maxCached ? find(units, from, to) : -1;
-    if (found < 0) {
-      store<u32>(misses + (<usize>missed << 2), i);
-      missed++;
-    } else {
-      total += found;
-      largest = max(largest, found);
-    }
-    store<i32>(prefix + (<usize>(i + 1) << 2), total);
-    from = to;
-  }
-  lastMissed = missed;
-  lastLargest = largest;
-}
-
 let lastMissed: u32 = 0;
 let lastLargest: i32 = 0;
-/** Misses of the last {@link scanCount} or {@link count}. */
+/** Misses of the last {@link scanCount}. */
 export function missed(): u32 {
   return lastMissed;
 }
-/** The largest count the last {@link scanCount} or {@link count} found in the table. */
+/** The largest count the last {@link scanCount} found in the tables. */
 export function largest(): i32 {
   return lastLargest;
 }

@@ -18,18 +18,11 @@ interface PreTokenExports {
     units: number,
     length: number,
     starts: number,
+    givenPieces: number,
     maxCached: number,
     prefix: number,
     misses: number,
   ): number;
-  count(
-    units: number,
-    starts: number,
-    pieces: number,
-    maxCached: number,
-    prefix: number,
-    misses: number,
-  ): void;
   missed(): number;
   largest(): number;
   addMisses(prefix: number, pieces: number, misses: number, counts: number, missed: number): void;
@@ -202,27 +195,19 @@ export class WasmPreTokenCounter {
       const segment = this.load(text.slice(base, starts[last]!));
       const relative = new Int32Array(this.wasm.memory.buffer, segment.starts, last - first + 1);
       for (let i = first; i <= last; i++) relative[i - first] = starts[i]! - base;
-      const { units, prefix, misses } = segment;
-      this.wasm.count(units, segment.starts, last - first, maxCached, prefix, misses);
-      const counted = this.resolve(segment, last - first, base, countPiece, maxCached);
+      const counted = this.countSegment(
+        segment,
+        starts[last]! - base,
+        last - first,
+        base,
+        countPiece,
+        maxCached,
+      );
       if (first === 0 && last === pieces) return use(counted);
       parts.push({ base, pieces: copy(counted) });
       first = last;
     }
     return use(joinSegments(parts, text.length));
-  }
-
-  /** Scans and counts one segment (at `base` in the text). */
-  private scanSegment(
-    segment: string,
-    base: number,
-    countPiece: CountPiece,
-    maxCached: number,
-  ): PreTokenPieces {
-    const loaded = this.load(segment);
-    const { units, starts, prefix, misses } = loaded;
-    const pieces = this.wasm.scanCount(units, segment.length, starts, maxCached, prefix, misses);
-    return this.resolve(loaded, pieces, base, countPiece, maxCached);
   }
 
   /** Writes a segment's units to the module's memory, with room after them for its other arrays. */
@@ -238,18 +223,39 @@ export class WasmPreTokenCounter {
     return { units, starts, prefix, misses, missCounts };
   }
 
+  /** Scans and counts one segment (at `base` in the text). */
+  private scanSegment(
+    segment: string,
+    base: number,
+    countPiece: CountPiece,
+    maxCached: number,
+  ): PreTokenPieces {
+    return this.countSegment(this.load(segment), segment.length, -1, base, countPiece, maxCached);
+  }
+
   /**
-   * Counts the misses of a counted segment by `countPiece` (the segment sits at `base` in the text), stores
-   * them in the tables and adds them to the running sums.
+   * Counts a loaded segment of `length` units at `base` in the text: its `givenPieces` pieces already in the
+   * module's starts, or (-1) the cl100k scanner's. The tables' misses are counted by `countPiece`, stored, and
+   * added to the running sums.
    */
-  private resolve(
+  private countSegment(
     segment: Segment,
-    pieces: number,
+    length: number,
+    givenPieces: number,
     base: number,
     countPiece: CountPiece,
     maxCached: number,
   ): PreTokenPieces {
     const wasm = this.wasm;
+    const pieces = wasm.scanCount(
+      segment.units,
+      length,
+      segment.starts,
+      givenPieces,
+      maxCached,
+      segment.prefix,
+      segment.misses,
+    );
     const missed = wasm.missed();
     let largest = wasm.largest();
     const buffer = wasm.memory.buffer;
